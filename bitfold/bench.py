@@ -1,0 +1,225 @@
+"""Benchmarks (``bitfold bench NAME --json``, ``make bench``): measured figures as JSON.
+
+``compile``: see :func:`bench_compile`.
+
+``reference``: images/s of the bit-packed IR reference against the torch forward pass of the same
+``sfc`` model on the whole MNIST test split, in one process with each library's default threads;
+the best of several repetitions.
+"""
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hw.errors import BitfoldError
+
+__all__ = ["BENCHES", "run"]
+
+
+def _best_of(fn, repeat=5):
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bench_reference(run=None) -> dict:
+    import torch
+
+    from bnn import data
+    from hw.ir import interp
+
+    from .flow import build_model, train_run
+    from .runs import open_run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if run is None:  # speed does not depend on training quality: one epoch is enough
+            run = Path(tmp) / "sfc"
+            train_run("sfc", run, dataset="mnist", epochs=1, progress=False)
+        r = open_run(run)
+        if not r.has_torch:
+            raise BitfoldError(f"{r.path}: the reference benchmark needs a trained run (with model.pt)")
+        graph = r.graph()
+        model = build_model(r.config)
+        model.load_state_dict(torch.load(r.file("model.pt"), weights_only=True))
+        model.eval()
+        test = data.load(r.dataset, "test")
+        x = data.as_float(test.images)
+        xt = torch.from_numpy(x)
+        ref_classes = interp.classify(graph, x)
+        with torch.no_grad():
+            torch_classes = model(xt).argmax(1).numpy()
+        with torch.no_grad():
+            t_torch = _best_of(lambda: model(xt))
+        t_ref = _best_of(lambda: interp.run(graph, x))
+    n = len(x)
+    return {
+        "bench": "reference",
+        "model": r.config["model"],
+        "images": n,
+        "reference_images_per_s": round(n / t_ref, 1),
+        "torch_images_per_s": round(n / t_torch, 1),
+        "speedup": round(t_torch / t_ref, 3),
+        "classes_equal": bool(np.array_equal(ref_classes, torch_classes)),
+        "torch_threads": torch.get_num_threads(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def _fully_parallel_ii() -> int:
+    """Cycles between results of a fully parallel MVTU fed back to back (Amaranth simulator)."""
+    from hw.rtl.mvtu import MVTU
+    from sim.amaranth_run import run_stream
+
+    rng = np.random.default_rng(0)
+    w = rng.integers(0, 2, (16, 64), dtype=np.uint8)
+    dut = MVTU(w, pe=16, simd=64, mode="constant", thresholds=np.full(16, 32), directions=np.ones(16))
+    beats = [int(v) for v in rng.integers(0, 2**63, 40)]
+    cycles = []
+    run_stream(dut, beats, len(beats), cycles=cycles)
+    return int(np.max(np.diff(cycles)))
+
+
+def bench_compile(run=None) -> dict:
+    """Measured cycles per image against the analytic model, RTL simulation throughput and build
+    time for ``tfc`` and ``cnv-mnist`` (one training epoch each: hardware speed does not depend on
+    accuracy), over the whole MNIST test split; and the initiation interval of a fully parallel
+    layer."""
+    from .compile import compile_run
+    from .flow import train_run
+    from .simulate import sim_run
+
+    out = {"bench": "compile", "nets": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for model, target in (("tfc", 1000), ("cnv-mnist", 2000)):
+            path = Path(tmp) / model
+            train_run(model, path, epochs=1, progress=False)
+            t0 = time.perf_counter()
+            comp = compile_run(path, target_cycles=target)
+            compile_s = time.perf_counter() - t0
+            r = sim_run(path, progress=False)
+            measured, analytic = r["cycles_per_image"], r["cycles_per_image_analytic"]
+            out["nets"][model] = {
+                "target_cycles": target, "cycles_per_image": measured, "cycles_per_image_analytic": analytic,
+                "cycles_error_pct": round(100 * abs(measured - analytic) / analytic, 3),
+                "latency_cycles": r["latency_cycles"], "latency_cycles_analytic": comp["latency_cycles"],
+                "images": r["images"], "mismatches": r["mismatches"], "compile_s": round(compile_s, 1),
+                "verilator_build_s": r["build_s"], "sim_s": r["sim_s"], "rtl_images_per_s": r["images_per_s"],
+            }
+    out["fully_parallel_ii"] = _fully_parallel_ii()
+    out["cycles_within_1pct"] = all(n["cycles_error_pct"] <= 1.0 for n in out["nets"].values())
+    return out
+
+
+def bench_estimator(run=None) -> dict:
+    """The estimator against Yosys over the regression set (hw/estimate/regression.py) on xc7 and
+    ECP5: LUT errors of scored designs (100 LUTs or more), rank correlation, exact BRAM, and the
+    time of an estimate against the time of a synthesis. Also the leave-one-out errors: the error
+    on each design of constants fitted without it (how the estimator does on designs it has not
+    seen)."""
+    from hw.estimate import estimate_stages, load_calibration
+    from hw.estimate.calibrate import design_features, evaluate, fit
+    from hw.estimate.dataset import collect
+    from hw.estimate.regression import build
+
+    from .resources import SYNTH_CACHE
+
+    cal = load_calibration()
+    per_family, rows_all, preds_all, est_ms, loo = {}, [], [], [], []
+    for fam in ("xc7", "ecp5"):
+        rows = collect(fam, SYNTH_CACHE, progress=True)
+        stages = {r["name"]: build(r["name"])[1] for r in rows}
+        preds = []
+        for r in rows:
+            t0 = time.perf_counter()
+            preds.append(estimate_stages(stages[r["name"]], fam, cal))
+            est_ms.append((time.perf_counter() - t0) * 1e3)
+        per_family[fam] = evaluate(rows, preds)
+        rows_all += rows
+        preds_all += preds
+        feats = {r["name"]: design_features(stages[r["name"]], fam) for r in rows}
+        for i, r in enumerate(rows):
+            if r["lut"] < 100:
+                continue
+            coef = fit(rows[:i] + rows[i + 1:], feats)
+            p = estimate_stages(stages[r["name"]], fam, {"families": {fam: {"lut": coef}}})
+            loo.append(abs(100.0 * (p["lut"] - r["lut"]) / r["lut"]))
+    out = {"bench": "estimator", **evaluate(rows_all, preds_all),
+           "est_ms_median": round(float(np.median(est_ms)), 3),
+           "synth_s_median": round(float(np.median([r["seconds"] for r in rows_all])), 2),
+           "loo_median_abs_err_pct": round(float(np.median(loo)), 2),
+           "loo_max_abs_err_pct": round(float(np.max(loo)), 2),
+           "families": per_family, "yosys": rows_all[0]["yosys"]}
+    return out
+
+
+def _first_layer_fold(graph, target):
+    """Auto folding for ``target`` with the first layer fully parallel (one window per cycle)."""
+    from hw.passes import auto_folding, to_hwc
+
+    folding = auto_folding(to_hwc(graph), target)
+    first = next(n for n in graph.nodes if n.op in ("Conv", "JetConv", "Dense"))
+    folding[first.name] = {"pe": int(first.weights.shape[0]), "simd": first.fan_in, "mode": "constant"}
+    return folding, first.name
+
+
+def bench_jet(run=None, epochs=10, seed=0, target=2000) -> dict:
+    """``jet-mnist`` against ``cnv-mnist`` trained with the same seed and epochs: test accuracy,
+    synthesized LUT/FF of the first layer and of the whole net on xc7 and ECP5 at the same cycles per
+    image (first layer fully parallel in both, the rest folded alike), additions per image."""
+    from hw.analysis import binary_ops, cycles_per_image
+
+    from .compile import compile_run
+    from .flow import train_run
+    from .resources import synth_run
+    from .runs import open_run
+    from .simulate import hardware_graph
+
+    out = {"bench": "jet", "epochs": epochs, "seed": seed, "target_cycles": target}
+    res = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for model, key in (("jet-mnist", "jet"), ("cnv-mnist", "baseline")):
+            path = Path(tmp) / model
+            summary = train_run(model, path, epochs=epochs, seed=seed, progress=False)
+            folding, first = _first_layer_fold(open_run(path).graph(), target)
+            compile_run(path, fold=folding)
+            graph, man = hardware_graph(open_run(path))
+            entry = {"accuracy": summary["test_accuracy"], "first_layer": first,
+                     "cycles_per_image": cycles_per_image(graph),
+                     "first_layer_additions_per_image": binary_ops(graph)[first],
+                     "additions_per_image": int(sum(binary_ops(graph).values()))}
+            for fam in ("xc7", "ecp5"):
+                syn = synth_run(path, fam, progress=False)
+                layer = syn["layers"][first]
+                entry[fam] = {"first_layer_lut": layer["lut"], "first_layer_ff": layer["ff"],
+                              "total_lut": syn["total"]["lut"], "total_ff": syn["total"]["ff"]}
+            res[key] = entry
+    jet, base = res["jet"], res["baseline"]
+    out.update({
+        "accuracy_jet": jet["accuracy"], "accuracy_baseline": base["accuracy"],
+        "first_layer_luts_jet": {f: jet[f]["first_layer_lut"] for f in ("xc7", "ecp5")},
+        "first_layer_luts_baseline": {f: base[f]["first_layer_lut"] for f in ("xc7", "ecp5")},
+        "lut_saving_pct": {f: round(100 * (1 - jet[f]["first_layer_lut"] / base[f]["first_layer_lut"]), 1)
+                           for f in ("xc7", "ecp5")},
+        "total_lut_saving_pct": {f: round(100 * (1 - jet[f]["total_lut"] / base[f]["total_lut"]), 1)
+                                 for f in ("xc7", "ecp5")},
+        "first_layer_additions_per_image": {"jet": jet["first_layer_additions_per_image"],
+                                            "baseline": base["first_layer_additions_per_image"]},
+        "cycles_per_image": {"jet": jet["cycles_per_image"], "baseline": base["cycles_per_image"]},
+        "detail": res,
+    })
+    return out
+
+
+BENCHES = {"reference": bench_reference, "compile": bench_compile, "estimator": bench_estimator, "jet": bench_jet}
+
+
+def run(name, run=None) -> dict:
+    if name not in BENCHES:
+        raise BitfoldError(f"unknown benchmark {name!r}; known: {', '.join(BENCHES)}")
+    return BENCHES[name](run=run)

@@ -1,0 +1,317 @@
+"""The ``bitfold`` command: one thin verb per library function.
+
+Every verb prints a short human summary, or with ``--json`` one JSON object as the last line of
+stdout. Exit status: 0 on success, 1 when a check finds a mismatch, 2 on an error (printed as one
+line naming what is wrong; a traceback means a bug).
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from hw.errors import BitfoldError
+
+__all__ = ["main"]
+
+
+def _emit(args, result, human):
+    if args.json:
+        print(json.dumps(result))
+    else:
+        human(result)
+
+
+def _table(rows, header):
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+
+    def line(r):
+        cells = zip(r, widths, strict=True)
+        return "  ".join(str(v).rjust(w) if i else str(v).ljust(w) for i, (v, w) in enumerate(cells))
+
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print(line(r))
+
+
+def _pct(v):
+    return "-" if v is None else f"{100 * v:.2f}%"
+
+
+# -- verbs ---------------------------------------------------------------------------------------
+
+def cmd_train(args):
+    from .flow import train_run
+
+    r = train_run(args.model, args.out, dataset=args.dataset, epochs=args.epochs, seed=args.seed,
+                  input_bits=args.input_bits, force=args.force, progress=not args.json,
+                  mst_lambda=args.mst_lambda, mst_depth=args.mst_depth)
+    _emit(args, r, lambda r: print(
+        f"trained {r['model']} on {r['dataset']} for {r['epochs']} epochs in {r['train_s']:.1f} s: "
+        f"test accuracy {_pct(r['test_accuracy'])}; run folder {r['run']}"))
+    return 0
+
+
+def cmd_import(args):
+    from .flow import import_run
+
+    r = import_run(args.file, args.out, dataset=args.dataset, force=args.force)
+    _emit(args, r, lambda r: print(f"imported {r['source']} ({r['layers']} IR nodes) into {r['run']}"))
+    return 0
+
+
+def cmd_check(args):
+    from .check import check_run
+
+    r = check_run(args.run, images=args.images, random=args.random, progress=not args.json)
+
+    def human(r):
+        print(f"check {r['run']}: {r['images']} images ({r['inputs']})")
+        _table([[x["name"], x["op"], "x".join(map(str, x["shape"])),
+                 "-" if x["mismatches_torch"] is None else x["mismatches_torch"],
+                 "-" if x["mismatches_qonnx"] is None else x["mismatches_qonnx"]] for x in r["layers"]],
+               ["layer", "op", "shape", "torch≠ref", "qonnx≠ref"])
+        print(f"accuracy: torch {_pct(r['accuracy_torch'])}  qonnx {_pct(r['accuracy_qonnx'])}  "
+              f"reference {_pct(r['accuracy_reference'])}")
+        mt = "-" if r["mismatches_torch"] is None else r["mismatches_torch"]
+        print(f"images with any mismatch: torch {mt}, qonnx {r['mismatches_qonnx']}  ->  "
+              f"{'BIT-EXACT' if r['ok'] else 'MISMATCH'}")
+
+    _emit(args, r, human)
+    return 0 if r["ok"] else 1
+
+
+def cmd_compile(args):
+    from .compile import compile_run
+
+    r = compile_run(args.run, fold=args.fold, target_cycles=args.target_cycles, mst=args.mst)
+
+    def human(r):
+        print(f"compiled {r['run']} -> {r['rtl']} ({r['verilog_bytes'] / 1e6:.2f} MB)")
+        _table([[x["name"], x["op"], x["pe"] or "-", x["simd"] or "-", x["weight_mode"] or "-", x["cycles_per_image"]]
+                for x in r["layers"]], ["layer", "op", "PE", "SIMD", "weights", "cycles/image"])
+        for x in r["layers"]:
+            if x.get("mst"):
+                m = x["mst"]
+                print(f"{x['name']}: MST schedule depth {m['depth']}, {m['xnors_per_position']} of "
+                      f"{m['plain_xnors_per_position']} XNORs ({m['compression']}x)"
+                      + ("" if m["built"] else " - not built: " + x.get("note", "")))
+        print(f"cycles per image {r['cycles_per_image']} (bottleneck {r['bottleneck']}), "
+              f"latency about {r['latency_cycles']} cycles")
+
+    _emit(args, r, human)
+    return 0
+
+
+def cmd_sim(args):
+    from .simulate import sim_run
+
+    r = sim_run(args.run, images=args.images, random=args.random, waves=args.waves, progress=not args.json)
+
+    def human(r):
+        print(f"sim {r['run']}: {r['images']} images ({r['inputs']}) through the Verilated RTL, {r['stress']}")
+        print(f"accuracy: RTL {_pct(r['rtl_accuracy'])}  reference {_pct(r['reference_accuracy'])}; "
+              f"mismatches {r['mismatches']}")
+        print(f"cycles per image {r['cycles_per_image']:g} (analytic {r['cycles_per_image_analytic']}), "
+              f"latency {r['latency_cycles']} cycles; build {r['build_s']} s, simulation {r['sim_s']} s")
+        if r["mismatches"]:
+            print(f"first mismatch: {r['first_mismatch']}")
+
+    _emit(args, r, human)
+    return 0 if r["mismatches"] == 0 else 1
+
+
+def cmd_summary(args):
+    from .summary import summarize
+
+    r = summarize(args.run)
+
+    def human(r):
+        print(f"{r['run']}: {r['model']} on {r['dataset']}")
+        rows = [["accuracy", _pct(r.get("accuracy_torch")), _pct(r.get("accuracy_qonnx")),
+                 _pct(r.get("accuracy_reference")), _pct(r.get("accuracy_rtl"))],
+                ["images with a mismatch", _dash(r.get("mismatches_torch")), _dash(r.get("mismatches_qonnx")), "-",
+                 _dash(r.get("mismatches_rtl"))]]
+        _table(rows, ["", "torch", "qonnx", "reference", "RTL"])
+        if "cycles_per_image" in r:
+            print(f"cycles per image {r['cycles_per_image']:g} (analytic {r['cycles_per_image_analytic']}), latency "
+                  f"{r['latency_cycles']} cycles; {r['images_per_s_at_100mhz']:,.0f} images/s at 100 MHz")
+        for fam, e in r.get("resources", {}).items():
+            est = e.get("estimate", {})
+            line = (f"{fam}: LUT {e['synth']['lut']} synthesized / {est.get('lut', '-')} estimated, FF "
+                    f"{e['synth']['ff']} / {est.get('ff', '-')}, BRAM {e['synth']['bram']} / {est.get('bram', '-')}")
+            if e.get("fmax_mhz"):
+                line += f"; Fmax {e['fmax_mhz']:.1f} MHz = {e['images_per_s_at_fmax']:,.0f} images/s"
+            print(line)
+        print("BIT-EXACT: torch = QONNX = reference = RTL" if r["bit_exact"] else "NOT BIT-EXACT (see above)")
+
+    _emit(args, r, human)
+    return 0 if r["bit_exact"] else 1
+
+
+def cmd_estimate(args):
+    from .resources import estimate_run
+
+    r = estimate_run(args.run, args.family)
+
+    def human(r):
+        print(f"estimate for {r['run']} on {r['family']} ({r['estimate_ms']} ms)")
+        _table([[n, v["lut"], v["ff"], v["lutram"], v["srl"], v["bram"]] for n, v in r["layers"].items()]
+               + [["total", *[r["total"][k] for k in ("lut", "ff", "lutram", "srl", "bram")]]],
+               ["layer", "LUT", "FF", "LUTRAM", "SRL", "BRAM"])
+
+    _emit(args, r, human)
+    return 0
+
+
+def cmd_synth(args):
+    from .resources import synth_run
+
+    r = synth_run(args.run, args.family, pnr=args.pnr, device=args.device, per_layer=not args.total_only,
+                  progress=not args.json)
+
+    def human(r):
+        print(f"synthesis of {r['run']} on {r['family']} ({r['yosys']}, {r['synth_s']} s)")
+        keys = ("lut", "ff", "carry", "mux", "lutram", "srl", "bram", "dsp")
+        rows = [[n, *[v[k] for k in keys]] for n, v in r["layers"].items()]
+        _table(rows + [["total", *[r["total"][k] for k in keys]]],
+               ["layer", "LUT", "FF", "carry", "mux", "LUTRAM", "SRL", "BRAM", "DSP"])
+        if "pnr" in r:
+            print(f"place and route on {r['pnr']['device']}: Fmax {r['fmax_mhz']} MHz"
+                  + (f", {r['images_per_s_at_fmax']:,.0f} images/s" if r.get("images_per_s_at_fmax") else ""))
+
+    _emit(args, r, human)
+    return 0
+
+
+def cmd_report(args):
+    from .resources import report_run
+
+    r = report_run(args.run, args.family, synth=not args.no_synth, progress=not args.json)
+    _emit(args, r, lambda r: print(f"wrote {r['run']}/report.md, report.json and report_luts.png"))
+    return 0
+
+
+def cmd_calibrate(args):
+    from .resources import calibrate_run
+
+    r = calibrate_run(tuple(args.family), progress=not args.json)
+    _emit(args, r, lambda r: print(f"refitted {r['calibration']} for {', '.join(r['families'])} ({r['yosys']})"))
+    return 0
+
+
+def _dash(v):
+    return "-" if v is None else v
+
+
+def cmd_bench(args):
+    from . import bench
+
+    r = bench.run(args.name, run=args.run)
+    _emit(args, r, lambda r: print(json.dumps(r, indent=2)))
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------------
+
+def build_parser():
+    from bnn.data import DATASETS
+    from bnn.models import MODELS
+
+    from . import __version__
+    from .bench import BENCHES
+
+    p = argparse.ArgumentParser(prog="bitfold", description="Binarized neural networks to bit-exact FPGA dataflow.")
+    p.add_argument("--version", action="version", version=f"bitfold {__version__}")
+    sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    def verb(name, fn, help):
+        s = sub.add_parser(name, help=help, description=help)
+        s.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+        s.set_defaults(fn=fn)
+        return s
+
+    s = verb("train", cmd_train, "train a zoo model and make a run folder")
+    s.add_argument("--model", required=True, choices=MODELS)
+    s.add_argument("--dataset", choices=DATASETS, help="default: the model's own")
+    s.add_argument("--epochs", type=int, help="default: the model's own")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--input-bits", type=int,
+                   help="1 = binarized input, k = k-bit unsigned (default: the model's, 1 for tfc/sfc/lfc, else 8)")
+    s.add_argument("--mst-lambda", type=float, help="weight of the MST regularizer (default: the model's; 0 = off)")
+    s.add_argument("--mst-depth", type=int, help="depth bound of the trained MST schedules")
+    s.add_argument("--out", required=True, help="run folder, e.g. build/sfc")
+    s.add_argument("--force", action="store_true", help="replace an existing run folder")
+
+    s = verb("import", cmd_import, "make a run folder from any QONNX file")
+    s.add_argument("file")
+    s.add_argument("--out", required=True)
+    s.add_argument("--dataset", choices=DATASETS)
+    s.add_argument("--force", action="store_true")
+
+    s = verb("check", cmd_check, "compare torch, QONNX and the IR reference bit for bit")
+    s.add_argument("run")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--images", type=int, help="only the first N test images")
+    g.add_argument("--random", type=int, metavar="N", help="N random inputs instead of the dataset")
+
+    s = verb("compile", cmd_compile, "fold the IR and emit Verilog + manifest under RUN/rtl/")
+    s.add_argument("run")
+    s.add_argument("--fold", default="auto",
+                   help="'auto' (default: the least area meeting --target-cycles), 'parallel' (every layer "
+                        "fully unrolled, constant weights) or a fold.json file")
+    s.add_argument("--target-cycles", type=int, help="cycles per image for --fold auto (default: the fastest)")
+    s.add_argument("--mst", help="MST schedules: 'off', or a depth bound D to compute them (default: the run's own)")
+
+    s = verb("sim", cmd_sim, "stream the test split through the Verilated RTL and compare bit for bit")
+    s.add_argument("run")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--images", type=int, help="only the first N test images")
+    g.add_argument("--random", type=int, metavar="N", help="N random inputs instead of the dataset")
+    s.add_argument("--waves", action="store_true", help="write an FST waveform under RUN/sim/")
+
+    families = ("xc7", "ice40", "ecp5")
+    s = verb("estimate", cmd_estimate, "LUT/FF/BRAM per layer of a compiled run, in milliseconds")
+    s.add_argument("run")
+    s.add_argument("--family", default="xc7", choices=families)
+
+    s = verb("synth", cmd_synth, "synthesize a compiled run with Yosys (and place and route with nextpnr)")
+    s.add_argument("run")
+    s.add_argument("--family", default="xc7", choices=families)
+    s.add_argument("--pnr", action="store_true", help="place and route (ecp5, ice40) for Fmax and utilization")
+    s.add_argument("--device", help="ecp5: 12k, 25k, 45k, 85k (default); ice40: hx8k (default), up5k, hx1k")
+    s.add_argument("--total-only", action="store_true", help="skip the per-layer syntheses")
+
+    s = verb("report", cmd_report, "report.md + report.json + LUT plot: accuracy, folding, cycles, resources")
+    s.add_argument("run")
+    s.add_argument("--family", default="xc7", choices=families)
+    s.add_argument("--no-synth", action="store_true", help="use an earlier `bitfold synth` result if any")
+
+    s = verb("calibrate", cmd_calibrate, "synthesize the regression set and refit the estimator")
+    s.add_argument("--family", nargs="+", default=["xc7", "ecp5"], choices=families)
+
+    s = verb("summary", cmd_summary, "what check, compile and sim established for a run")
+    s.add_argument("run")
+
+    s = verb("bench", cmd_bench, "run a benchmark and print its figures")
+    s.add_argument("name", choices=BENCHES)
+    s.add_argument("--run", help="use this run folder instead of training a fresh model")
+    return p
+
+
+def main(argv=None):
+    os.environ.setdefault("TORCHDYNAMO_VERBOSE", "0")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except BitfoldError as e:
+        print(f"bitfold {args.verb}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"bitfold {args.verb}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""Stages that make run folders: ``train`` (a zoo model) and ``import`` (any QONNX file).
+
+Both end the same way: the QONNX file is imported into the IR, streamlined, checked, and written as
+``ir.json``; every later stage treats the two kinds of run alike.
+"""
+
+import json
+import time
+from pathlib import Path
+
+from hw.errors import BitfoldError
+from hw.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from hw.ir.from_qonnx import from_qonnx, load_qonnx
+from hw.ir.verify import verify
+from hw.passes import streamline
+
+from . import __version__
+from .runs import CONFIG_FILE, IR_FILE, METRICS_FILE, MODEL_FILE, QONNX_FILE, new_run
+
+__all__ = ["train_run", "import_run", "lower_to_ir", "build_model", "zoo_runs"]
+
+
+def lower_to_ir(qonnx_path, debug_dir=None):
+    """QONNX file -> verified, streamlined IR graph (its ``meta["source"]`` names the run's copy).
+
+    MST schedules saved in the model's metadata (``bitfold.config`` key ``mst``) are attached to
+    its binary layers, in order."""
+    graph = verify(from_qonnx(qonnx_path), "the frontend")
+    graph = verify(streamline(graph, debug_dir=debug_dir), "streamlining")
+    meta = graph.meta.get("metadata_props", {})
+    if "bitfold.config" in meta:
+        mst = json.loads(meta["bitfold.config"]).get("mst")
+        if mst:
+            from hw.passes.mst import attach_mst, mst_layers
+
+            names = mst_layers(graph)
+            if len(names) != len(mst["layers"]):
+                raise BitfoldError(f"{qonnx_path}: the metadata holds {len(mst['layers'])} MST schedules for "
+                                   f"{len(names)} binary layers")
+            graph = verify(attach_mst(graph, mst["depth_bound"], dict(zip(names, mst["layers"], strict=True))), "mst")
+    return graph.replace(meta=graph.meta | {"source": QONNX_FILE})
+
+
+def build_model(config: dict):
+    """Rebuild the torch model of a trained run from its ``config.json``."""
+    from bnn.models import build
+
+    mc = config["model_config"]
+    return build(mc["model"], in_shape=tuple(mc["in_shape"]), classes=mc["classes"],
+                 input_bits=mc["input_bits"], input_signed=mc["input_signed"])
+
+
+def train_run(model: str, out, dataset: str | None = None, epochs: int | None = None, seed: int = 0,
+              input_bits: int | None = None, force: bool = False, progress: bool = True,
+              mst_lambda: float | None = None, mst_depth: int | None = None) -> dict:
+    """Train zoo ``model`` and write a run folder at ``out``; returns a summary dict."""
+    import torch
+
+    from bnn import data
+    from bnn.export import center_thresholds, export_qonnx_model
+    from bnn.models import build, defaults
+    from bnn.train import TrainConfig, evaluate, train
+
+    d = defaults(model)
+    dataset = dataset or d["dataset"]
+    epochs = d["epochs"] if epochs is None else epochs
+    input_bits = d.get("input_bits", 8) if input_bits is None else input_bits
+    if epochs < 1:
+        raise BitfoldError(f"--epochs must be at least 1, not {epochs}")
+    test = data.load(dataset, "test")  # fails early (missing data) before any folder is touched
+    torch.manual_seed(seed)  # the initial weights are part of "same seed, same result"
+    net = build(model, in_shape=test.shape, classes=test.classes, input_bits=input_bits)
+    mst = dict(d.get("mst", {}))
+    if mst_lambda is not None:
+        mst["lam"] = mst_lambda
+    if mst_depth is not None:
+        mst["depth"] = mst_depth
+    cfg = TrainConfig(epochs=epochs, seed=seed, mst_lambda=mst.get("lam", 0.0), mst_every=mst.get("every", 50),
+                      mst_depth=mst.get("depth"))
+    with new_run(out, force=force) as tmp:
+        t0 = time.perf_counter()
+        history = train(net, dataset, cfg, progress=progress)
+        train_s = time.perf_counter() - t0
+        adjusted = center_thresholds(net)
+        accuracy, _ = evaluate(net, test.images, test.labels)
+        config = {
+            "bitfold": __version__,
+            "source": "train",
+            "model": model,
+            "dataset": dataset,
+            "model_config": net.config,
+            "train": {"epochs": epochs, "seed": seed, "batch_size": cfg.batch_size, "lr": cfg.lr,
+                      "seconds": round(train_s, 2)},
+            "thresholds_centered": adjusted,
+        }
+        torch.save(net.state_dict(), tmp / MODEL_FILE)
+        atomic_write_json(tmp / METRICS_FILE, {"epochs": history, "test_accuracy": accuracy})
+        meta = {"model": model, "dataset": dataset, "model_config": net.config}
+        if cfg.mst_lambda > 0:  # the trained schedules travel with the model
+            from bnn.mst import schedules
+
+            meta["mst"] = {"depth_bound": cfg.mst_depth, "lambda": cfg.mst_lambda,
+                           "layers": [list(s.parents) for _, s in schedules(net, cfg.mst_depth)]}
+            config["mst"] = {k: v for k, v in meta["mst"].items() if k != "layers"}
+        # only what defines the model goes into the file: two runs with one seed export equal files
+        export_qonnx_model(net, test.shape, tmp / QONNX_FILE, meta)
+        graph = lower_to_ir(tmp / QONNX_FILE)
+        atomic_write_text(tmp / IR_FILE, graph.to_json())
+        atomic_write_json(tmp / CONFIG_FILE, config)
+    return {"run": str(out), "model": model, "dataset": dataset, "epochs": epochs, "seed": seed,
+            "test_accuracy": accuracy, "train_s": round(train_s, 2)}
+
+
+def import_run(file, out, dataset: str | None = None, force: bool = False) -> dict:
+    """Make a run folder from any QONNX file; the file is validated and imported before anything
+    is written."""
+    from bnn import data
+
+    file = Path(file)
+    graph = lower_to_ir(file)
+    if dataset is not None:
+        ds = data.load(dataset, "test")
+        if ds.shape != graph.input.shape:
+            raise BitfoldError(
+                f"{file}: the model expects inputs of shape {graph.input.shape}, but dataset "
+                f"{dataset!r} has images of shape {ds.shape}"
+            )
+        if graph.output.shape != (ds.classes,):
+            raise BitfoldError(
+                f"{file}: the model has {graph.output.shape[0]} outputs, dataset {dataset!r} has {ds.classes} classes"
+            )
+    cleaned = load_qonnx(file)  # the run keeps the cleaned graph: its tensor names are the IR's
+    with new_run(out, force=force) as tmp:
+        atomic_write_bytes(tmp / QONNX_FILE, cleaned.model.SerializeToString())
+        atomic_write_text(tmp / IR_FILE, graph.to_json())
+        meta = graph.meta.get("metadata_props", {})
+        config = {
+            "bitfold": __version__,
+            "source": "import",
+            "imported_from": str(file.resolve()),
+            "model": json.loads(meta["bitfold.config"])["model"] if "bitfold.config" in meta else file.stem,
+            "dataset": dataset,
+        }
+        atomic_write_json(tmp / CONFIG_FILE, config)
+    return {"run": str(out), "source": str(file), "dataset": dataset, "layers": len(graph.nodes),
+            "input_shape": list(graph.input.shape)}
+
+
+
+def zoo_runs(models, root="build", epochs=None, progress=False) -> dict:
+    """``{model: run folder}`` under ``root``, training each model that has no run there yet (or one
+    trained for a different number of epochs). Used by the notebooks."""
+    import json as _json
+
+    from bnn.models import defaults
+
+    runs = {}
+    for model in models:
+        path = Path(root) / model
+        want = defaults(model)["epochs"] if epochs is None else epochs
+        cfg = path / CONFIG_FILE
+        if not (cfg.exists() and _json.loads(cfg.read_text()).get("train", {}).get("epochs") == want):
+            train_run(model, path, epochs=want, force=True, progress=progress)
+        runs[model] = path
+    return runs

@@ -1,0 +1,12 @@
+"""``sfc``: 784-256-256-256-10, the BNN-PYNQ SFC topology, for 28 x 28 MNIST, with
+binarized input pixels (>= 0.5) by default, as BNN-PYNQ's 1-bit-weight 1-bit-activation version."""
+
+from .fc import FC
+
+__all__ = ["sfc"]
+
+DEFAULTS = dict(dataset="mnist", epochs=10, input_bits=1)
+
+
+def sfc(in_shape=(1, 28, 28), classes=10, input_bits=1, input_signed=False):
+    return FC("sfc", in_shape, (256, 256, 256), classes, input_bits, input_signed)

@@ -1,0 +1,59 @@
+"""The analytic resource estimator: LUT, FF, LUTRAM and BRAM of a design in milliseconds.
+
+Per component (:mod:`hw.estimate.components`) a linear model over features derived from its
+parameters, with one fitted cost per feature and family, stored in ``calibration.json`` beside the
+Yosys version it was fitted on (``bitfold calibrate`` refits it); flip-flops, block RAM and
+distributed RAM are counted structurally. A layer's estimate is the sum over the stages it lowers
+to; the design's, the sum over layers.
+"""
+
+import functools
+import json
+from pathlib import Path
+
+from ..synth.families import family
+from .components import lut_features, structural
+
+__all__ = ["estimate_stages", "estimate_lowered", "estimate_graph", "load_calibration", "CALIBRATION"]
+
+CALIBRATION = Path(__file__).with_name("calibration.json")
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str, mtime: int):
+    return json.loads(Path(path).read_text())
+
+
+def load_calibration(path=CALIBRATION) -> dict:
+    path = Path(path)
+    return _load(str(path), path.stat().st_mtime_ns)
+
+
+def estimate_stages(stages, family_name: str, calibration=None) -> dict:
+    """Sum of the component estimates of ``stages`` (a list of ``(name, component)``)."""
+    fam = family(family_name)
+    coef = (calibration or load_calibration())["families"][family_name]["lut"]
+    total = {"lut": 0.0, "ff": 0.0, "lutram": 0.0, "srl": 0.0, "bram": 0}
+    for _, c in stages:
+        total["lut"] += sum(coef.get(f, 0.0) * v for f, v in lut_features(c, fam).items())
+        s = structural(c, fam)
+        for k in ("ff", "lutram", "srl"):
+            total[k] += s[k]
+        total["bram"] += s["bram"]
+    return {"lut": round(total["lut"]), "ff": round(total["ff"]), "lutram": round(total["lutram"]),
+            "srl": round(total["srl"]), "bram": int(total["bram"])}
+
+
+def estimate_lowered(lowered, family_name: str, calibration=None) -> dict:
+    """``{"layers": {name: estimate}, "total": estimate}`` of a lowered design."""
+    stages = dict(lowered.top.stages)
+    layers = {info["name"]: estimate_stages([(n, stages[n]) for n in info["stages"]], family_name, calibration)
+              for info in lowered.layers}
+    total = {k: sum(v[k] for v in layers.values()) for k in ("lut", "ff", "lutram", "srl", "bram")}
+    return {"layers": layers, "total": total}
+
+
+def estimate_graph(graph, family_name: str, fifo: str = "image", calibration=None) -> dict:
+    from ..lower import lower
+
+    return estimate_lowered(lower(graph, fifo=fifo), family_name, calibration)

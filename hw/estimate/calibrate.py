@@ -1,0 +1,78 @@
+"""Fit the estimator's per-feature LUT costs to synthesized designs, and measure how well it does.
+
+The fit minimizes the *relative* error over the regression set (each design's residual divided
+by its synthesized LUT count), with non-negative costs (scipy's NNLS), per family. Designs under
+100 LUTs are reported but not scored: one LUT is too large a share of them.
+"""
+
+import json
+import time
+
+import numpy as np
+
+from ..synth.families import family
+from .components import lut_features, structural
+
+__all__ = ["design_features", "fit", "evaluate", "SCORED_MIN_LUT"]
+
+SCORED_MIN_LUT = 100
+
+
+def design_features(stages, family_name):
+    """``{feature: value}`` summed over a design's components, and its structural counts."""
+    fam = family(family_name)
+    feats, struct = {}, {"ff": 0.0, "bram": 0, "lutram": 0.0, "srl": 0.0}
+    for _, c in stages:
+        for f, v in lut_features(c, fam).items():
+            feats[f] = feats.get(f, 0.0) + v
+        s = structural(c, fam)
+        for k in struct:
+            struct[k] += s[k]
+    return feats, struct
+
+
+def fit(rows, features_by_name) -> dict:
+    """NNLS fit of per-feature costs; ``rows`` are synthesis results (dicts with name, lut)."""
+    from scipy.optimize import nnls
+
+    keys = sorted({k for name in features_by_name for k in features_by_name[name][0]})
+    a = np.array([[features_by_name[r["name"]][0].get(k, 0.0) for k in keys] for r in rows])
+    y = np.array([max(1.0, r["lut"]) for r in rows], dtype=float)
+    w = 1.0 / y  # relative error
+    coef, _ = nnls(a * w[:, None], y * w)
+    return {feat: round(float(c), 5) for feat, c in zip(keys, coef, strict=True)}
+
+
+def evaluate(rows, predictions) -> dict:
+    """Error statistics of LUT predictions against synthesis (scored designs only), and BRAM."""
+    from scipy.stats import spearmanr
+
+    scored = [(r, p) for r, p in zip(rows, predictions, strict=True) if r["lut"] >= SCORED_MIN_LUT]
+    err = np.array([100.0 * (p["lut"] - r["lut"]) / r["lut"] for r, p in scored])
+    rho = spearmanr([r["lut"] for r, _ in scored], [p["lut"] for _, p in scored]).statistic if len(scored) > 2 else None
+    return {
+        "designs": len(rows), "scored": len(scored),
+        "median_abs_err_pct": round(float(np.median(np.abs(err))), 2) if len(err) else None,
+        "max_abs_err_pct": round(float(np.max(np.abs(err))), 2) if len(err) else None,
+        "spearman": round(float(rho), 4) if rho is not None else None,
+        "bram_exact": round(float(np.mean([r["bram"] == p["bram"]
+                                           for r, p in zip(rows, predictions, strict=True)])), 4),
+    }
+
+
+def calibrate(rows_by_family, features, version, path) -> dict:
+    """Fit every family and write the calibration file."""
+    from ..io import atomic_write_json
+
+    families = {}
+    for fam, rows in rows_by_family.items():
+        feats = {r["name"]: features[fam][r["name"]] for r in rows}
+        families[fam] = {"lut": fit(rows, feats), "designs": [r["name"] for r in rows]}
+    doc = {"yosys": version, "fitted": time.strftime("%Y-%m-%d"), "families": families,
+           "note": "fitted by `bitfold calibrate` on the regression set in hw/estimate/regression.py"}
+    atomic_write_json(path, doc)
+    return doc
+
+
+def dumps(doc):
+    return json.dumps(doc, indent=1)

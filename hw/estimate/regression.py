@@ -1,0 +1,161 @@
+"""The regression set: designs synthesized to calibrate and validate the estimator.
+
+Every component type at several foldings, widths and both weight modes, plus whole networks built
+from seeded random weights through the real passes (the zoo topologies at their hardware shapes).
+Each entry builds ``(name, kind, lowered-like stage list)``; nothing here depends on training.
+"""
+
+import numpy as np
+
+from ..lower import lower
+from ..rtl.argmax import ArgMax
+from ..rtl.dataflow import Dataflow
+from ..rtl.gather import Gather
+from ..rtl.jet_unit import JetUnit
+from ..rtl.mvtu import MVTU
+from ..rtl.or_reduce import OrReduce
+from ..rtl.skid import SkidBuffer
+from ..rtl.sliding_window import SlidingWindow
+from ..rtl.stream_fifo import StreamFIFO
+
+__all__ = ["DESIGNS", "build", "names"]
+
+
+def _mvtu(k, o, pe, simd, in_bits=0, signed=False, mode="memory", scores=False, seed=0):
+    rng = np.random.default_rng(seed)
+    w = rng.integers(0, 2, (o, k), dtype=np.uint8)
+    common = dict(pe=pe, simd=simd, in_bits=in_bits, in_signed=signed, mode=mode)
+    if scores:
+        width = (k * max(1, 2**in_bits)).bit_length() + 2
+        return MVTU(w, score_sign=1, score_bias=np.zeros(o, np.int64), score_width=width, **common)
+    hi = k if in_bits == 0 else k * (2**in_bits - 1)
+    t = rng.integers(0 if in_bits == 0 else -hi // 4, hi // 2 + 1, o)
+    return MVTU(w, thresholds=t, directions=rng.choice([-1, 1], o), **common)
+
+
+# network shapes of the zoo (weights seeded at random: synthesis cost does not depend on training)
+NETS = {
+    "jet-mnist": dict(layers=[("jet", 16), ("conv", 32, 3, 1, 0), ("pool", 2), ("conv", 32, 3, 1, 0),
+                              ("conv", 32, 3, 1, 0), ("pool", 2), ("dense", 128)], in_shape=(1, 28, 28)),
+    "digits-mlp": dict(layers=[("dense", 128), ("dense", 128)], in_shape=(1, 8, 8)),
+    "tfc": dict(layers=[("dense", 64)] * 3, in_shape=(1, 28, 28)),
+    "cnv-mnist": dict(layers=[("conv", 16, 3, 1, 0), ("conv", 32, 3, 1, 0), ("pool", 2), ("conv", 32, 3, 1, 0),
+                              ("conv", 32, 3, 1, 0), ("pool", 2), ("dense", 128)], in_shape=(1, 28, 28)),
+}
+
+
+def _net(model, target):
+    """A zoo-shaped network with seeded random weights, folded for ``target`` cycles per image."""
+    from ..ir.synthetic import synthetic_graph
+    from ..passes import auto_folding, hardware_pipeline, run_pipeline, to_hwc
+
+    g = synthetic_graph(**NETS[model])
+    return lower(run_pipeline(g, hardware_pipeline(auto_folding(to_hwc(g), target))))
+
+
+def _jet(o, c, pe, in_bits=8, constrained=True, seed=0):
+    rng = np.random.default_rng(seed)
+    if constrained:
+        co = np.zeros((o, c, 9), np.int64)
+        co[np.arange(o)[:, None], np.arange(c)[None, :], rng.integers(0, 9, (o, c))] = rng.choice([-1, 1], (o, c))
+    else:
+        co = rng.integers(-1, 2, (o, c, 9))
+    bound = 16 * (2**in_bits - 1 if in_bits else 1) * 9 * c
+    return JetUnit(co, pe, in_bits=in_bits, thresholds=rng.integers(-bound // 8, bound // 8 + 1, o),
+                   directions=rng.choice([-1, 1], o))
+
+
+def _mst(o, k, flip, depth=None, seed=0):
+    """An MST unit over weights that are noisy copies of a few prototypes (as MST training makes)."""
+    from ..mst import mst_schedule
+    from ..rtl.mst_unit import MSTUnit
+
+    rng = np.random.default_rng(seed)
+    protos = rng.integers(0, 2, (max(1, o // 8), k), dtype=np.uint8)
+    w = (protos[rng.integers(0, len(protos), o)] ^ (rng.random((o, k)) < flip)).astype(np.uint8)
+    return MSTUnit(w, mst_schedule(w, depth).parents, rng.integers(k // 3, 2 * k // 3, o), rng.choice([-1, 1], o))
+
+
+# name -> (kind, builder). A builder returns a component with i/o streams, or a Lowered design.
+DESIGNS = {
+    "mvtu-bin-block-288x32-p4s32": ("MVTU", lambda: _mvtu(288, 32, 4, 32)),
+    "mvtu-bin-logic-144x32-p8s48": ("MVTU", lambda: _mvtu(144, 32, 8, 48)),
+    "mvtu-bin-logic-576x32-p2s288": ("MVTU", lambda: _mvtu(576, 32, 2, 288)),
+    "mvtu-bin-rom-144x16-p4s36": ("MVTU", lambda: _mvtu(144, 16, 4, 36, mode="constant")),
+    "mvtu-bin-const-64x16-full": ("MVTU", lambda: _mvtu(64, 16, 16, 64, mode="constant")),
+    "mvtu-bin-const-256x8-full": ("MVTU", lambda: _mvtu(256, 8, 8, 256, mode="constant")),
+    "mvtu-bin-const-128x32-p32s64": ("MVTU", lambda: _mvtu(128, 32, 32, 64, mode="constant")),
+    "mvtu-int8-block-784x64-p1s56": ("MVTU", lambda: _mvtu(784, 64, 1, 56, in_bits=8)),
+    "mvtu-int8-logic-9x16-p8s9": ("MVTU", lambda: _mvtu(9, 16, 8, 9, in_bits=8)),
+    "mvtu-int8-const-9x16-full": ("MVTU", lambda: _mvtu(9, 16, 16, 9, in_bits=8, mode="constant")),
+    "mvtu-int4s-logic-36x8-p2s12": ("MVTU", lambda: _mvtu(36, 8, 2, 12, in_bits=4, signed=True)),
+    "mvtu-int8-const-64x32-p8s16": ("MVTU", lambda: _mvtu(64, 32, 8, 16, in_bits=8, mode="constant")),
+    "mvtu-bin-scores-128x10-p2s64": ("MVTU", lambda: _mvtu(128, 10, 2, 64, scores=True)),
+    "mvtu-bin-block-1024x64-p4s128": ("MVTU", lambda: _mvtu(1024, 64, 4, 128)),
+    "mvtu-bin-logic-256x64-p16s64": ("MVTU", lambda: _mvtu(256, 64, 16, 64, seed=1)),
+    "mvtu-bin-logic-512x16-p4s256": ("MVTU", lambda: _mvtu(512, 16, 4, 256, seed=2)),
+    "mvtu-bin-block-800x128-p2s100": ("MVTU", lambda: _mvtu(800, 128, 2, 100, seed=3)),
+    "mvtu-bin-rom-288x32-p8s96": ("MVTU", lambda: _mvtu(288, 32, 8, 96, mode="constant", seed=4)),
+    "mvtu-bin-rom-64x64-p16s16": ("MVTU", lambda: _mvtu(64, 64, 16, 16, mode="constant", seed=5)),
+    "mvtu-bin-const-144x32-full": ("MVTU", lambda: _mvtu(144, 32, 32, 144, mode="constant", seed=6)),
+    "mvtu-bin-const-32x64-full": ("MVTU", lambda: _mvtu(32, 64, 64, 32, mode="constant", seed=7)),
+    "mvtu-int8-const-25x8-full": ("MVTU", lambda: _mvtu(25, 8, 8, 25, in_bits=8, mode="constant", seed=8)),
+    "mvtu-int8-logic-9x32-p4s9": ("MVTU", lambda: _mvtu(9, 32, 4, 9, in_bits=8, seed=9)),
+    "mvtu-int8-block-784x256-p4s16": ("MVTU", lambda: _mvtu(784, 256, 4, 16, in_bits=8, seed=10)),
+    "mvtu-int2-logic-64x16-p4s32": ("MVTU", lambda: _mvtu(64, 16, 4, 32, in_bits=2, seed=11)),
+    "mvtu-int8-rom-27x16-p4s9": ("MVTU", lambda: _mvtu(27, 16, 4, 9, in_bits=8, mode="constant", seed=12)),
+    "mvtu-bin-scores-256x10-p10s32": ("MVTU", lambda: _mvtu(256, 10, 10, 32, scores=True, seed=13)),
+    "mvtu-bin-scores-64x10-full": ("MVTU", lambda: _mvtu(64, 10, 10, 64, mode="constant", scores=True, seed=14)),
+    "jet-int8-1to16-p16": ("JetUnit", lambda: _jet(16, 1, 16)),
+    "jet-int8-1to16-p4": ("JetUnit", lambda: _jet(16, 1, 4, seed=1)),
+    "jet-int8-1to32-p32": ("JetUnit", lambda: _jet(32, 1, 32, seed=2)),
+    "jet-bin-8to16-p16": ("JetUnit", lambda: _jet(16, 8, 16, in_bits=0, seed=3)),
+    "jet-int8-3to16-full-p8": ("JetUnit", lambda: _jet(16, 3, 8, constrained=False, seed=4)),
+    "mst-144x32-f10": ("MSTUnit", lambda: _mst(32, 144, 0.10, seed=1)),
+    "mst-144x32-f05-d4": ("MSTUnit", lambda: _mst(32, 144, 0.05, 4, seed=2)),
+    "mst-288x32-f10-d4": ("MSTUnit", lambda: _mst(32, 288, 0.10, 4, seed=3)),
+    "mst-256x64-f20": ("MSTUnit", lambda: _mst(64, 256, 0.20, seed=4)),
+    "mst-64x16-f30-d2": ("MSTUnit", lambda: _mst(16, 64, 0.30, 2, seed=5)),
+    "swg-16x1b-26x26-k3": ("SlidingWindow", lambda: SlidingWindow(16, 1, 26, 26, (3, 3))),
+    "swg-1x8b-28x28-k3": ("SlidingWindow", lambda: SlidingWindow(1, 8, 28, 28, (3, 3))),
+    "swg-32x1b-24x24-k2s2": ("SlidingWindow", lambda: SlidingWindow(32, 1, 24, 24, (2, 2), (2, 2))),
+    "swg-8x1b-12x12-k3-pad1": ("SlidingWindow", lambda: SlidingWindow(8, 1, 12, 12, (3, 3), pads=(1, 1, 1, 1))),
+    "or-9x64": ("OrReduce", lambda: OrReduce(9, 64)),
+    "or-4x128": ("OrReduce", lambda: OrReduce(4, 128)),
+    "or-16x32": ("OrReduce", lambda: OrReduce(16, 32)),
+    "fifo-16x677-block": ("StreamFIFO", lambda: StreamFIFO(16, 677)),
+    "fifo-32x65-distributed": ("StreamFIFO", lambda: StreamFIFO(32, 65)),
+    "fifo-64x30-distributed": ("StreamFIFO", lambda: StreamFIFO(64, 30)),
+    "fifo-128x17-distributed": ("StreamFIFO", lambda: StreamFIFO(128, 17)),
+    "fifo-32x577-block": ("StreamFIFO", lambda: StreamFIFO(32, 577)),
+    "argmax-10x12": ("ArgMax", lambda: ArgMax(10, 12)),
+    "argmax-10x8": ("ArgMax", lambda: ArgMax(10, 8)),
+    "argmax-26x14": ("ArgMax", lambda: ArgMax(26, 14)),
+    "gather-32x16": ("Gather", lambda: Gather(32, 16)),
+    "skid-256": ("SkidBuffer", lambda: SkidBuffer(256)),
+    "skid-64": ("SkidBuffer", lambda: SkidBuffer(64)),
+    "skid-1024": ("SkidBuffer", lambda: SkidBuffer(1024)),
+    "net-digits-mlp-t200": ("Network", lambda: _net("digits-mlp", 200)),
+    "net-tfc-t1000": ("Network", lambda: _net("tfc", 1000)),
+    "net-cnv-mnist-t4000": ("Network", lambda: _net("cnv-mnist", 4000)),
+    "net-tfc-t4000": ("Network", lambda: _net("tfc", 4000)),
+    "net-jet-mnist-t4000": ("Network", lambda: _net("jet-mnist", 4000)),
+    "net-digits-mlp-t1000": ("Network", lambda: _net("digits-mlp", 1000)),
+}
+
+
+def names():
+    return list(DESIGNS)
+
+
+def build(name):
+    """``(kind, stages)`` of a regression design: a list of ``(stage name, component)``."""
+    kind, make = DESIGNS[name]
+    obj = make()
+    if kind == "Network":
+        return kind, obj.top.stages, obj
+    return kind, [("dut", obj)], None
+
+
+def top_of(stages):
+    return Dataflow(stages)

@@ -1,0 +1,60 @@
+from amaranth import Cat, Module, Mux, Signal, signed
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["ArgMax"]
+
+
+class ArgMax(wiring.Component):
+    """Class of a score vector: the index of the maximum, the lowest index winning ties (as
+    ``torch.argmax``). A balanced tree of compare-selects; registered output, full throughput.
+
+    Members
+    -------
+    i : ``In(stream.Signature(classes * score_width))``
+        Scores, two's complement, class ``c`` at bits ``[c*w, (c+1)*w)``.
+    o : ``Out(stream.Signature(class_bits + classes * score_width))``
+        The class in the low ``class_bits`` bits, then the scores unchanged.
+    """
+
+    def __init__(self, classes: int, score_width: int):
+        self.classes, self.score_width = int(classes), int(score_width)
+        self.class_bits = max(1, (self.classes - 1).bit_length())
+        super().__init__({"i": In(stream.Signature(self.classes * self.score_width)),
+                          "o": Out(stream.Signature(self.class_bits + self.classes * self.score_width))})
+
+    @property
+    def register_bits(self) -> int:
+        return self.class_bits + self.classes * self.score_width + 1
+
+    memory_bits = 0
+    latency = 1
+
+    def elaborate(self, platform):
+        m = Module()
+        w = self.score_width
+        level = []
+        for c in range(self.classes):
+            v, ix = Signal(signed(w), name=f"v{c}"), Signal(self.class_bits, name=f"i{c}")
+            m.d.comb += [v.eq(self.i.payload[c * w:(c + 1) * w]), ix.eq(c)]
+            level.append((v, ix))
+        depth = 0
+        while len(level) > 1:
+            depth += 1
+            nxt = []
+            for j in range(0, len(level), 2):
+                if j + 1 == len(level):
+                    nxt.append(level[j])
+                    continue
+                (va, ia), (vb, ib) = level[j], level[j + 1]
+                v, ix = Signal(signed(w), name=f"v{depth}_{j}"), Signal(self.class_bits, name=f"i{depth}_{j}")
+                take_b = vb > va  # strictly greater: on a tie the lower index (a) stays
+                m.d.comb += [v.eq(Mux(take_b, vb, va)), ix.eq(Mux(take_b, ib, ia))]
+                nxt.append((v, ix))
+            level = nxt
+        m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready)
+        with m.If(self.o.ready):
+            m.d.sync += self.o.valid.eq(0)
+        with m.If(self.i.valid & self.i.ready):
+            m.d.sync += [self.o.valid.eq(1), self.o.payload.eq(Cat(level[0][1], self.i.payload))]
+        return m

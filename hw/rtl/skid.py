@@ -1,0 +1,45 @@
+from amaranth import Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["SkidBuffer"]
+
+
+class SkidBuffer(wiring.Component):
+    """Two-entry register slice: full throughput, and ``i.ready`` comes from a register.
+
+    Placed between dataflow stages it cuts the combinational ready path that would otherwise run
+    from the last layer back to the first (a long path limits Fmax), at one cycle of latency.
+
+    Members
+    -------
+    i : ``In(stream.Signature(width))``
+    o : ``Out(stream.Signature(width))``
+    """
+
+    def __init__(self, width: int):
+        self.width = int(width)
+        super().__init__({"i": In(stream.Signature(self.width)), "o": Out(stream.Signature(self.width))})
+
+    @property
+    def register_bits(self) -> int:
+        return 2 * self.width + 2
+
+    memory_bits = 0
+    latency = 1
+
+    def elaborate(self, platform):
+        m = Module()
+        skid = Signal(self.width)
+        skid_valid = Signal()
+        m.d.comb += self.i.ready.eq(~skid_valid)
+        take = self.i.valid & self.i.ready
+        out_free = ~self.o.valid | self.o.ready
+        with m.If(out_free):
+            # refill the output from the skid entry first, else straight from the input
+            m.d.sync += [self.o.valid.eq(skid_valid | self.i.valid),
+                         self.o.payload.eq(Mux(skid_valid, skid, self.i.payload)),
+                         skid_valid.eq(0)]
+        with m.Elif(take):
+            m.d.sync += [skid.eq(self.i.payload), skid_valid.eq(1)]
+        return m

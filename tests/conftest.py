@@ -1,0 +1,51 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))  # shared test helpers: foreign models, IR graphs
+
+
+@pytest.fixture(scope="session")
+def digits_run(tmp_path_factory):
+    """A trained digits-mlp run folder (a few epochs: the chain, not the accuracy, is under test)."""
+    from bitfold.flow import train_run
+
+    path = tmp_path_factory.mktemp("runs") / "digits"
+    train_run("digits-mlp", path, epochs=5, progress=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def foreign_file(tmp_path_factory):
+    """Export a model of tests/foreign.py once per session; returns its QONNX path."""
+    import foreign
+
+    cache = {}
+
+    def make(name, in_shape=(1, 8, 8)):
+        if name not in cache:
+            path = tmp_path_factory.mktemp("foreign") / f"{name}.onnx"
+            foreign.export(foreign.make(name), path, in_shape)
+            cache[name] = path
+        return cache[name]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """``trained(model)``: a run folder of a zoo model trained for one epoch, once per session
+    (the hardware flow's correctness does not depend on accuracy)."""
+    from bitfold.flow import train_run
+
+    cache = {}
+
+    def make(model, epochs=1):
+        if (model, epochs) not in cache:
+            path = tmp_path_factory.mktemp("zoo") / model
+            train_run(model, path, epochs=epochs, progress=False)
+            cache[model, epochs] = path
+        return cache[model, epochs]
+
+    return make

@@ -1,0 +1,84 @@
+"""Reference beats for the RTL components, built from the IR reference ops (hw.ir.interp), and a
+runner that streams them through a component in the Amaranth simulator or under Verilator."""
+
+import numpy as np
+
+from hw.ir import interp
+from sim.stream import Gaps
+
+__all__ = ["pack", "unpack", "run", "mvtu_case", "window_case", "jet_case"]
+
+
+def pack(values, bits):
+    """Elements (last axis) -> one int per row, element 0 in the low bits (two's complement)."""
+    values = np.asarray(values, dtype=np.int64)
+    mask = (1 << bits) - 1
+    out = []
+    for row in values.reshape(-1, values.shape[-1]):
+        v = 0
+        for j, e in enumerate(row.tolist()):
+            v |= (int(e) & mask) << (j * bits)
+        out.append(v)
+    return out
+
+
+def unpack(beats, count, bits, signed=False):
+    out = []
+    for b in beats:
+        row = [(b >> (j * bits)) & ((1 << bits) - 1) for j in range(count)]
+        if signed:
+            row = [v - (1 << bits) if v >> (bits - 1) else v for v in row]
+        out.append(row)
+    return np.array(out, dtype=np.int64)
+
+
+def run(component, beats, n_out, backend="amaranth", tmp_path=None, gap=0.3, seed=0, cycles=None):
+    """Stream ``beats`` through ``component`` with random valid gaps and back-pressure."""
+    if backend == "amaranth":
+        from sim.amaranth_run import run_stream
+
+        return run_stream(component, beats, n_out, Gaps(gap, seed), Gaps(gap, seed + 1), cycles=cycles,
+                          max_cycles=200 * (len(beats) + n_out) + 20_000)
+    from sim.components import run_component
+
+    return run_component(component, beats, n_out, tmp_path, in_gap=gap, out_gap=gap, seed=seed)
+
+
+def mvtu_case(rng, k, o, in_bits, in_signed, vectors, out="threshold"):
+    """Random weights, inputs, and the IR reference's outputs for an MVTU."""
+    w = rng.integers(0, 2, (o, k), dtype=np.uint8)
+    if in_bits == 0:
+        x = rng.integers(0, 2, (vectors, k))
+        acc = interp.binary_dense(x.astype(np.uint8), w)  # dot = 2p - K
+        hw_acc = (acc + k) // 2  # the popcount the hardware compares
+    else:
+        lo, hi = (-(2 ** (in_bits - 1)), 2 ** (in_bits - 1) - 1) if in_signed else (0, 2**in_bits - 1)
+        x = rng.integers(lo, hi + 1, (vectors, k))
+        acc = interp.int_dense(x, w)
+        hw_acc = acc
+    return w, x, acc, hw_acc
+
+
+def window_case(x, kernel, stride, pads, pad_value):
+    """Reference windows in hardware order (KH, KW, C) from the IR's im2col (C, KH, KW)."""
+    cols = interp.conv_windows(x, kernel, stride, pads, pad_value)
+    n, oh, ow, _ = cols.shape
+    c = x.shape[1]
+    kh, kw = kernel
+    return cols.reshape(n, oh, ow, c, kh, kw).transpose(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, -1)
+
+
+def jet_case(rng, o, c, in_bits, constrained, n=8):
+    if constrained:
+        co = np.zeros((o, c, 9), np.int64)
+        co[np.arange(o)[:, None], np.arange(c)[None, :], rng.integers(0, 9, (o, c))] = rng.choice([-1, 1], (o, c))
+    else:
+        co = rng.integers(-1, 2, (o, c, 9))
+    win = rng.integers(0, 2 ** max(1, in_bits), (n, 9, c))
+    x = 2 * win - 1 if in_bits == 0 else win
+    from hw.ir.jets import jets
+
+    acc = np.einsum("ncj,ocj->no", jets(x.transpose(0, 2, 1).reshape(n, c, 3, 3)), co)
+    t = rng.integers(acc.min(), acc.max() + 1, o)
+    d = rng.choice([-1, 1], o)
+    return co, win, interp.threshold(acc, t, d), t, d

@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+import rtlcheck
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rtlcheck import jet_case
+
+from hw.errors import BitfoldError
+from hw.rtl.jet_unit import JetUnit
+from hw.rtl.mvtu import divisors
+
+pytestmark = pytest.mark.amaranth_sim
+
+
+@settings(max_examples=20, deadline=None)
+@given(o=st.integers(1, 12), c=st.integers(1, 3), in_bits=st.sampled_from([0, 1, 4, 8]), constrained=st.booleans(),
+       seed=st.integers(0, 2**16), data=st.data())
+def test_jet_unit_equals_reference(o, c, in_bits, constrained, seed, data):
+    pe = data.draw(st.sampled_from(divisors(o)))
+    rng = np.random.default_rng(seed)
+    co, win, want, t, d = jet_case(rng, o, c, in_bits, constrained)
+    dut = JetUnit(co, pe, in_bits=in_bits, thresholds=t, directions=d)
+    out = rtlcheck.run(dut, rtlcheck.pack(win.reshape(len(win), -1), max(1, in_bits)), len(win), seed=seed)
+    assert np.array_equal(rtlcheck.unpack(out, o, 1), want)
+
+
+def test_bad_coefficients():
+    with pytest.raises(BitfoldError, match=r"jet coefficients must be an \(outputs, channels, 9\) array of -1, 0, \+1"):
+        JetUnit(np.full((2, 1, 9), 2), 1, thresholds=[0, 0], directions=[1, 1])

@@ -1,0 +1,59 @@
+"""The small stream units: OR pooling, width gathering, skid buffer, FIFO, argmax."""
+
+import numpy as np
+import pytest
+import rtlcheck
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hw.ir import interp
+from hw.rtl.argmax import ArgMax
+from hw.rtl.gather import Gather
+from hw.rtl.or_reduce import OrReduce
+from hw.rtl.skid import SkidBuffer
+from hw.rtl.stream_fifo import StreamFIFO
+
+pytestmark = pytest.mark.amaranth_sim
+
+
+@settings(max_examples=10, deadline=None)
+@given(pixels=st.integers(1, 9), c=st.integers(1, 16), seed=st.integers(0, 2**16))
+def test_or_reduce(pixels, c, seed):
+    rng = np.random.default_rng(seed)
+    win = rng.integers(0, 2, (30, pixels, c))
+    out = rtlcheck.run(OrReduce(pixels, c), rtlcheck.pack(win.reshape(30, -1), 1), 30, seed=seed)
+    assert np.array_equal(rtlcheck.unpack(out, c, 1), win.max(axis=1))
+
+
+@settings(max_examples=10, deadline=None)
+@given(width=st.integers(1, 12), count=st.integers(1, 9), seed=st.integers(0, 2**16))
+def test_gather(width, count, seed):
+    rng = np.random.default_rng(seed)
+    beats = rng.integers(0, 2**width, 5 * count).tolist()
+    out = rtlcheck.run(Gather(width, count), beats, 5, seed=seed)
+    assert out == rtlcheck.pack(np.array(beats).reshape(5, count), width)
+
+
+@pytest.mark.parametrize("unit", [lambda: SkidBuffer(9), lambda: StreamFIFO(9, 3), lambda: StreamFIFO(9, 37),
+                                  lambda: StreamFIFO(40, 300)])
+@pytest.mark.parametrize("gap", [0.0, 0.5])
+def test_queues_keep_order_and_full_rate(unit, gap):
+    beats = list(range(300, 400))
+    cycles = []
+    out = rtlcheck.run(unit(), beats, len(beats), gap=gap, seed=2, cycles=cycles)
+    assert out == beats
+    if gap == 0.0:
+        assert np.all(np.diff(cycles) == 1)  # one beat per cycle
+
+
+@settings(max_examples=10, deadline=None)
+@given(classes=st.integers(1, 12), width=st.integers(2, 10), seed=st.integers(0, 2**16))
+def test_argmax_lowest_index_wins_ties(classes, width, seed):
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(-(2 ** (width - 1)), 2 ** (width - 1), (40, classes))
+    scores[::3, :] = scores[::3, :1]  # every third vector: all tied
+    dut = ArgMax(classes, width)
+    out = rtlcheck.run(dut, rtlcheck.pack(scores, width), 40, seed=seed)
+    got = [b & ((1 << dut.class_bits) - 1) for b in out]
+    assert got == interp.argmax(scores).tolist()
+    assert np.array_equal(rtlcheck.unpack([b >> dut.class_bits for b in out], classes, width, True), scores)

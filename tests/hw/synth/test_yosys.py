@@ -1,0 +1,64 @@
+"""Yosys and nextpnr on small designs (the CI-sized part of the synthesis regression)."""
+
+import pytest
+
+from hw.errors import BitfoldError
+from hw.estimate import estimate_stages
+from hw.estimate.baselines import load_baseline
+from hw.estimate.dataset import design_verilog
+from hw.synth import FAMILIES, place_and_route, synthesize, yosys_version
+from hw.synth.yosys import count_cells
+
+SMALL = ["skid-256", "argmax-26x14", "mvtu-int4s-logic-36x8-p2s12", "fifo-16x677-block", "or-16x32"]
+
+
+def test_cell_counting_per_family():
+    cells = {"LUT6": 10, "LUT2": 3, "INV": 1, "FDRE": 7, "FDSE": 1, "CARRY4": 2, "MUXF7": 4, "RAMB36E1": 2,
+             "RAMB18E1": 1, "SRLC32E": 5, "RAM64M": 3, "DSP48E1": 1}
+    assert count_cells(cells, FAMILIES["xc7"]) == {"lut": 14, "ff": 8, "carry": 2, "mux": 4, "lutram": 3, "srl": 5,
+                                                   "bram": 5, "dsp": 1}
+    assert count_cells({"LUT4": 9, "TRELLIS_FF": 4, "CCU2C": 2, "PFUMX": 1, "DP16KD": 2, "TRELLIS_DPR16X4": 3},
+                       FAMILIES["ecp5"])["bram"] == 2
+    assert count_cells({"SB_LUT4": 5, "SB_DFFE": 3, "SB_RAM40_4K": 4}, FAMILIES["ice40"])["ff"] == 3
+
+
+@pytest.mark.synth
+@pytest.mark.parametrize("family", ["xc7", "ecp5"])
+@pytest.mark.parametrize("name", SMALL)
+def test_synthesis_matches_baseline_and_estimate(name, family, tmp_path):
+    kind, stages, top, text = design_verilog(name)
+    r = synthesize(text, top, family, tmp_path)
+    assert r["yosys"] == yosys_version() and r["lut"] > 0
+    base = load_baseline(r["yosys"])
+    if base is not None:  # same Yosys version: the same counts
+        b = base["families"][family][name]
+        assert (r["lut"], r["ff"], r["bram"]) == (b["lut"], b["ff"], b["bram"])
+    est = estimate_stages(stages, family)
+    assert est["bram"] == r["bram"]
+    if r["lut"] >= 100:
+        assert abs(est["lut"] - r["lut"]) <= 0.15 * r["lut"], (est, r)
+    assert abs(est["ff"] - r["ff"]) <= 0.5 * r["ff"] + 16  # structural count: a sanity bound
+
+
+@pytest.mark.synth
+def test_place_and_route_and_the_design_that_does_not_fit(tmp_path):
+    _, _, top, text = design_verilog("argmax-10x8")
+    r = synthesize(text, top, "ecp5", tmp_path, netlist=True)
+    p = place_and_route(r["netlist"], "ecp5", "25k", tmp_path)
+    assert p["fmax_mhz"] > 20 and p["device"] == "25k"
+    _, _, top, text = design_verilog("skid-1024")  # 2,050 flip-flops, 2,000+ I/O: not an hx1k design
+    r = synthesize(text, top, "ice40", tmp_path, netlist=True)
+    with pytest.raises(BitfoldError, match=r"^the design does not fit ice40 hx1k: it needs ICESTORM_LC \d+ of 1280, "
+                                           r"SB_IO \d+ of 96 .*try a larger --device"):
+        place_and_route(r["netlist"], "ice40", "hx1k", tmp_path)
+
+
+@pytest.mark.synth
+def test_yosys_failure_shows_the_log(tmp_path):
+    with pytest.raises(BitfoldError, match=r"^Yosys failed to synthesize broken for xc7 \(full log: .*yosys.log\):"):
+        synthesize("module broken(input a; endmodule", "broken", "xc7", tmp_path)
+
+
+def test_unknown_family():
+    with pytest.raises(BitfoldError, match=r"^unknown FPGA family 'virtex2'; supported: xc7, ice40, ecp5$"):
+        synthesize("", "x", "virtex2", "/tmp")
