@@ -6,7 +6,7 @@ import numpy as np
 from hw.ir import interp
 from sim.stream import Gaps
 
-__all__ = ["pack", "unpack", "run", "mvtu_case", "window_case", "jet_case"]
+__all__ = ["pack", "unpack", "run", "mvtu_case", "window_case", "jet_case", "mst_case"]
 
 
 def pack(values, bits):
@@ -82,3 +82,16 @@ def jet_case(rng, o, c, in_bits, constrained, n=8):
     t = rng.integers(acc.min(), acc.max() + 1, o)
     d = rng.choice([-1, 1], o)
     return co, win, interp.threshold(acc, t, d), t, d
+
+
+def mst_case(rng, o, k, bound, n=12, prototypes=3, flip=0.15):
+    """An MST unit's weights (noisy copies of a few prototypes, as MST training makes them), its
+    schedule within ``bound``, inputs, thresholds on the popcount and the reference output bits."""
+    from hw.mst import mst_schedule
+
+    base = rng.integers(0, 2, (prototypes, k), dtype=np.uint8)
+    w = (base[rng.integers(0, prototypes, o)] ^ (rng.random((o, k)) < flip)).astype(np.uint8)
+    x = rng.integers(0, 2, (n, k), dtype=np.uint8)
+    pop = interp.xnor_popcount(interp.pack_bits(x), interp.pack_bits(w), k)
+    t, d = rng.integers(0, k + 1, o), rng.choice([-1, 1], o)
+    return w, mst_schedule(w, bound).parents, x, t, d, interp.threshold(pop, t, d)

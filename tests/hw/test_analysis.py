@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from nets import folded_net, random_codes, simulate
 
 from hw.analysis import cycles_per_image, latency, layer_cycles
+from nets import folded_net, random_codes, simulate
 
 pytestmark = pytest.mark.amaranth_sim
 

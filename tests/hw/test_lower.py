@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nets import folded_net, random_codes, simulate
 
 from hw.errors import BitfoldError
 from hw.ir.graph import FloatOps, TensorType
 from hw.lower import hw_thresholds, lower
+from nets import folded_net, random_codes, simulate
 
 pytestmark = pytest.mark.amaranth_sim
 

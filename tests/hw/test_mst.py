@@ -58,9 +58,8 @@ def test_schedule_validation_and_compression():
 
 
 def test_schedule_round_trips_through_ir_json():
-    from irgraphs import random_net
-
     from hw.passes.mst import attach_mst
+    from irgraphs import random_net
 
     g = attach_mst(random_net(2, in_bits=1, convs=((3, 1, 1),), dense=(16,)), 2)
     h = Graph.from_json(g.to_json())

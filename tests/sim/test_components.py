@@ -3,8 +3,8 @@ against the same references as the Amaranth-simulator tests."""
 
 import numpy as np
 import pytest
-import rtlcheck
 
+import rtlcheck
 from hw.ir import interp
 from hw.rtl.argmax import ArgMax
 from hw.rtl.gather import Gather
@@ -76,6 +76,17 @@ def test_jet_unit(tmp_path):
     out = verilated(JetUnit(co, 2, in_bits=8, thresholds=t, directions=d),
                     rtlcheck.pack(win.reshape(len(win), -1), 8), 10, tmp_path)
     assert np.array_equal(rtlcheck.unpack(out, 8, 1), want)
+
+
+@pytest.mark.parametrize("bound", [None, 2])
+def test_mst_unit(bound, tmp_path):
+    from hw.rtl.mst_unit import MSTUnit
+
+    w, parents, x, t, d, want = rtlcheck.mst_case(np.random.default_rng(6), 24, 72, bound, n=30)
+    dut = MSTUnit(w, parents, t, d)
+    assert dut.schedule.max_depth <= (bound if bound is not None else 24) and dut.xnors < 24 * 72
+    out = verilated(dut, rtlcheck.pack(x, 1), len(x), tmp_path, seed=bound or 0)
+    assert np.array_equal(rtlcheck.unpack(out, 24, 1), want)
 
 
 @pytest.mark.parametrize("unit", [SkidBuffer(7), StreamFIFO(7, 20)], ids=["skid", "fifo"])

@@ -1,11 +1,11 @@
 """Whole lowered networks under Verilator through the per-beat cocotb driver."""
 
 import pytest
-from nets import folded_net, random_codes
 
 from hw.ir import interp
 from hw.layout import input_layout, output_layout
 from hw.lower import lower
+from nets import folded_net, random_codes
 from sim.components import run_component
 
 pytestmark = pytest.mark.verilator

@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
-import rtlcheck
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rtlcheck import jet_case
 
+import rtlcheck
 from hw.errors import BitfoldError
 from hw.rtl.jet_unit import JetUnit
 from hw.rtl.mvtu import divisors
+from rtlcheck import jet_case
 
 pytestmark = pytest.mark.amaranth_sim
 

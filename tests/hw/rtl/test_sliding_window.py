@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-import rtlcheck
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import rtlcheck
 from hw.errors import BitfoldError
 from hw.rtl.sliding_window import SlidingWindow
 

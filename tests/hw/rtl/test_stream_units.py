@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-import rtlcheck
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import rtlcheck
 from hw.ir import interp
 from hw.rtl.argmax import ArgMax
 from hw.rtl.gather import Gather
