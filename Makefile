@@ -61,6 +61,8 @@ bench: install
 	$(BITFOLD) bench reference --json
 	$(BITFOLD) bench compile --json
 	$(BITFOLD) bench estimator --json
+	$(BITFOLD) bench jet --json
+	$(BITFOLD) bench mst --json
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -7,6 +7,7 @@
 the best of several repetitions.
 """
 
+import json
 import os
 import tempfile
 import time
@@ -142,12 +143,12 @@ def bench_estimator(run=None) -> dict:
         per_family[fam] = evaluate(rows, preds)
         rows_all += rows
         preds_all += preds
-        feats = {r["name"]: design_features(stages[r["name"]], fam) for r in rows}
+        feats = {r["name"]: design_features(stages[r["name"]], fam, cal.get("tables")) for r in rows}
         for i, r in enumerate(rows):
             if r["lut"] < 100:
                 continue
             coef = fit(rows[:i] + rows[i + 1:], feats)
-            p = estimate_stages(stages[r["name"]], fam, {"families": {fam: {"lut": coef}}})
+            p = estimate_stages(stages[r["name"]], fam, {"families": {fam: {"lut": coef}}, "tables": cal.get("tables")})
             loo.append(abs(100.0 * (p["lut"] - r["lut"]) / r["lut"]))
     out = {"bench": "estimator", **evaluate(rows_all, preds_all),
            "est_ms_median": round(float(np.median(est_ms)), 3),
@@ -158,14 +159,14 @@ def bench_estimator(run=None) -> dict:
     return out
 
 
-def _first_layer_fold(graph, target):
-    """Auto folding for ``target`` with the first layer fully parallel (one window per cycle)."""
+def first_layer_folding(graph, target):
+    """Auto folding for ``target`` cycles per image with the first layer fully parallel (one window
+    per cycle, hard-wired): how the jet and standard first layers are compared."""
     from hw.passes import auto_folding, to_hwc
+    from hw.passes.fold import layer_names, unroll
 
-    folding = auto_folding(to_hwc(graph), target)
-    first = next(n for n in graph.nodes if n.op in ("Conv", "JetConv", "Dense"))
-    folding[first.name] = {"pe": int(first.weights.shape[0]), "simd": first.fan_in, "mode": "constant"}
-    return folding, first.name
+    first = layer_names(graph)[0]
+    return unroll(auto_folding(to_hwc(graph), target), graph, [first]), first
 
 
 def bench_jet(run=None, epochs=10, seed=0, target=2000) -> dict:
@@ -186,7 +187,7 @@ def bench_jet(run=None, epochs=10, seed=0, target=2000) -> dict:
         for model, key in (("jet-mnist", "jet"), ("cnv-mnist", "baseline")):
             path = Path(tmp) / model
             summary = train_run(model, path, epochs=epochs, seed=seed, progress=False)
-            folding, first = _first_layer_fold(open_run(path).graph(), target)
+            folding, first = first_layer_folding(open_run(path).graph(), target)
             compile_run(path, fold=folding)
             graph, man = hardware_graph(open_run(path))
             entry = {"accuracy": summary["test_accuracy"], "first_layer": first,
@@ -216,7 +217,122 @@ def bench_jet(run=None, epochs=10, seed=0, target=2000) -> dict:
     return out
 
 
-BENCHES = {"reference": bench_reference, "compile": bench_compile, "estimator": bench_estimator, "jet": bench_jet}
+def layer_luts(lowered, names, families, cache):
+    """Synthesized LUTs of the layers ``names`` of a lowered design, each out of context (as
+    ``bitfold synth`` does per layer)."""
+    from hw.synth import layer_verilog, synthesize
+
+    out = {}
+    for info in lowered.layers:
+        if info["name"] in names:
+            top, text = layer_verilog(lowered, info)
+            out[info["name"]] = {f: synthesize(text, top, f, cache)["lut"] for f in families}
+    return out
+
+
+def lambda_curve(root, lambdas, epochs=None, seed=0) -> list:
+    """The MST regularizer's trade-off: ``mst-cnv-mnist`` trained with each weight ``lambda`` (0 is
+    the plain ``cnv-mnist``) under ``root``; per point the test accuracy and the XNOR compression of
+    its binary layers with trees within the model's depth bound."""
+    from bnn.models import defaults
+
+    from .flow import trained_run
+    from .runs import open_run
+
+    depth = defaults("mst-cnv-mnist")["mst"]["depth"]
+    curve = []
+    for lam in lambdas:
+        model = "mst-cnv-mnist" if lam else "cnv-mnist"
+        path = trained_run(model, Path(root) / f"lambda-{lam:g}", epochs, seed, mst_lambda=lam if lam else None)
+        run = open_run(path)
+        accuracy = json.loads(run.file("metrics.json").read_text())["test_accuracy"]
+        curve.append({"lambda": float(lam), "accuracy": accuracy,
+                      "xnor_compression": xnor_compression(run.graph(), depth)})
+    return curve
+
+
+def xnor_compression(graph, depth=None) -> float:
+    """XNORs per image of a graph's binary-input layers computed directly, over the same computed
+    along minimum spanning trees within ``depth`` (fresh trees of its weights)."""
+    from hw.mst import mst_schedule
+    from hw.passes.mst import mst_layers
+
+    direct = cost = 0
+    for name in mst_layers(graph):
+        node = graph[name]
+        w = node.weights.reshape(len(node.weights), -1)
+        direct += node.vectors * w.size
+        cost += node.vectors * mst_schedule(w, depth).cost(w)
+    return round(direct / cost, 3)
+
+
+def bench_mst(run=None, epochs=10, seed=0, target=2000, lambdas=(0.1, 0.25, 1.0), depths=(1, 2, 4, 8, None)) -> dict:
+    """``cnv-mnist`` without the MST regularizer against ``mst-cnv-mnist`` trained with the same seed
+    and epochs: accuracy, XNORs per image (direct vs the trained schedules) and the compression per
+    layer and in total, the depth of the trees, synthesized LUTs of the convolutions on xc7 and
+    ECP5 (the plain hard-wired unit against the MST unit: same weights, same folding, so the same
+    cycles per image), and the latency of both designs. Also the lambda -> (accuracy, compression)
+    curve of the regularizer and, per layer, the compression each depth bound reaches."""
+    from bnn.models import defaults
+    from hw.analysis import cycles_per_image, latency
+    from hw.ir.graph import Conv
+    from hw.mst import mst_schedule
+    from hw.passes.mst import mst_layers
+
+    from .compile import compile_graph
+    from .resources import SYNTH_CACHE
+    from .runs import open_run
+
+    spec = defaults("mst-cnv-mnist")["mst"]
+    families = ("xc7", "ecp5")
+    out = {"bench": "mst", "epochs": epochs, "seed": seed, "target_cycles": target, "lambda": spec["lam"],
+           "depth_bound": spec["depth"]}
+    with tempfile.TemporaryDirectory() as tmp:
+        curve = lambda_curve(tmp, sorted({0.0, spec["lam"], *lambdas}), epochs, seed)
+        g_mst = open_run(Path(tmp) / f"lambda-{spec['lam']:g}").graph()
+    point = {p["lambda"]: p for p in curve}
+    plain, mst = point[0.0], point[spec["lam"]]
+
+    layers, direct, scheduled = {}, 0, 0
+    for name in mst_layers(g_mst):
+        node = g_mst[name]
+        w = node.weights.reshape(len(node.weights), -1)
+        plain_x, mst_x = node.vectors * w.size, node.vectors * node.schedule.cost(w)
+        layers[name] = {"op": node.op, "channels": int(w.shape[0]), "fan_in": int(w.shape[1]),
+                        "xnors_per_image_plain": int(plain_x), "xnors_per_image_mst": int(mst_x),
+                        "xnor_compression": round(plain_x / mst_x, 3), "depth": node.schedule.max_depth,
+                        "compression_by_depth_bound": {str(d): round(w.size / mst_schedule(w, d).cost(w), 3)
+                                                       for d in depths}}
+        direct, scheduled = direct + plain_x, scheduled + mst_x
+
+    # hardware: the convolutions fully parallel with hard-wired weights, MST unit against plain unit
+    folding, hw_mst, low_mst = compile_graph(g_mst, "auto", target)
+    _, hw_plain, low_plain = compile_graph(g_mst, folding, mst="off")
+    convs = [n for n in mst_layers(g_mst) if isinstance(g_mst[n], Conv)]
+    luts_mst = layer_luts(low_mst, convs, families, SYNTH_CACHE)
+    luts_plain = layer_luts(low_plain, convs, families, SYNTH_CACHE)
+    for name in convs:
+        layers[name]["luts_plain"] = luts_plain[name]
+        layers[name]["luts_mst"] = luts_mst[name]
+    total = {f: (sum(luts_plain[n][f] for n in convs), sum(luts_mst[n][f] for n in convs)) for f in families}
+    out.update({
+        "accuracy_plain": plain["accuracy"], "accuracy_mst": mst["accuracy"],
+        "accuracy_drop_points": round(100 * (plain["accuracy"] - mst["accuracy"]), 2),
+        "xnors_per_image": {"plain": int(direct), "mst": int(scheduled)},
+        "xnor_compression": round(direct / scheduled, 3),
+        "xnor_compression_without_regularizer": plain["xnor_compression"],
+        "max_depth": max(v["depth"] for v in layers.values()),
+        "conv_luts_plain": {f: total[f][0] for f in families}, "conv_luts_mst": {f: total[f][1] for f in families},
+        "lut_saving_pct": {f: round(100 * (1 - total[f][1] / total[f][0]), 1) for f in families},
+        "cycles_per_image": {"plain": cycles_per_image(hw_plain), "mst": cycles_per_image(hw_mst)},
+        "latency_cycles": {"plain": latency(hw_plain), "mst": latency(hw_mst)},
+        "lambda_curve": curve, "layers": layers,
+    })
+    return out
+
+
+BENCHES = {"reference": bench_reference, "compile": bench_compile, "estimator": bench_estimator, "jet": bench_jet,
+           "mst": bench_mst}
 
 
 def run(name, run=None) -> dict:

@@ -8,9 +8,10 @@ from hw.analysis import input_beats
 from hw.emit import write_design
 from hw.errors import BitfoldError
 from hw.io import atomic_write_json, atomic_write_text
+from hw.ir.graph import Conv
 from hw.lower import lower
 from hw.passes import auto_folding, hardware_pipeline, run_pipeline, to_hwc
-from hw.passes.fold import parallel_folding, read_fold_file
+from hw.passes.fold import parallel_folding, read_fold_file, unroll
 
 from .runs import open_run
 
@@ -24,21 +25,25 @@ def compile_graph(graph, fold="auto", target_cycles=None, debug_dir=None, mst=No
 
     ``mst``: None keeps the run's MST schedules (a trained MST model has them), ``"off"`` drops
     them, an integer D computes fresh ones with depth bound D. With automatic folding a scheduled
-    layer is made fully parallel with hard-wired weights, where its schedule saves logic.
+    convolution is made fully parallel with hard-wired weights, where its schedule saves logic on
+    every output position; a scheduled dense layer (one vector per image) stays folded, where full
+    unrolling would cost far more area than its schedule saves; a fold file or ``--fold parallel``
+    can unroll it.
     """
     if mst == "off":
         graph = graph.replace([n.replace(schedule=None) if hasattr(n, "schedule") else n for n in graph.nodes])
     elif mst is not None:
         from hw.passes.mst import attach_mst
 
+        if not str(mst).isdigit():
+            raise BitfoldError(f"--mst must be 'off' or a depth bound (a non-negative integer), not {mst!r}")
         graph = attach_mst(graph, int(mst))
     if fold == "auto":
         if target_cycles is None:
             target_cycles = _fastest(graph)
         folding = auto_folding(to_hwc(graph), int(target_cycles))
-        for n in graph.nodes:
-            if getattr(n, "schedule", None) is not None:
-                folding[n.name] = {"pe": int(n.weights.shape[0]), "simd": n.fan_in, "mode": "constant"}
+        scheduled = [n.name for n in graph.nodes if isinstance(n, Conv) and n.schedule is not None]
+        folding = unroll(folding, graph, scheduled)
     elif isinstance(fold, dict):
         folding = fold
     elif fold == "parallel":
@@ -56,7 +61,7 @@ def compile_graph(graph, fold="auto", target_cycles=None, debug_dir=None, mst=No
 def _fastest(graph):
     """The least target every layer can reach: the input rate, or a layer fully parallel."""
     from hw.analysis import conv_cycles, window_steps
-    from hw.ir.graph import Conv, MaxPool
+    from hw.ir.graph import MaxPool
 
     floor = input_beats(graph)
     for i, n in enumerate(graph.nodes):

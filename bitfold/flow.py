@@ -17,7 +17,7 @@ from hw.passes import streamline
 from . import __version__
 from .runs import CONFIG_FILE, IR_FILE, METRICS_FILE, MODEL_FILE, QONNX_FILE, new_run
 
-__all__ = ["train_run", "import_run", "lower_to_ir", "build_model", "zoo_runs"]
+__all__ = ["train_run", "import_run", "lower_to_ir", "build_model", "trained_run", "zoo_runs"]
 
 
 def lower_to_ir(qonnx_path, debug_dir=None):
@@ -147,19 +147,28 @@ def import_run(file, out, dataset: str | None = None, force: bool = False) -> di
 
 
 
-def zoo_runs(models, root="build", epochs=None, progress=False) -> dict:
-    """``{model: run folder}`` under ``root``, training each model that has no run there yet (or one
-    trained for a different number of epochs). Used by the notebooks."""
-    import json as _json
-
+def trained_run(model, path, epochs=None, seed=0, mst_lambda=None, progress=False) -> Path:
+    """The run folder ``path`` of zoo ``model`` trained for ``epochs`` (default: the model's) with
+    ``seed`` (and MST weight ``mst_lambda``), training it only when the folder holds another
+    training (training is deterministic: same settings, same model)."""
     from bnn.models import defaults
 
-    runs = {}
-    for model in models:
-        path = Path(root) / model
-        want = defaults(model)["epochs"] if epochs is None else epochs
-        cfg = path / CONFIG_FILE
-        if not (cfg.exists() and _json.loads(cfg.read_text()).get("train", {}).get("epochs") == want):
-            train_run(model, path, epochs=want, force=True, progress=progress)
-        runs[model] = path
-    return runs
+    path = Path(path)
+    d = defaults(model)
+    want = {"model": model, "epochs": d["epochs"] if epochs is None else epochs, "seed": seed,
+            "mst_lambda": d.get("mst", {}).get("lam", 0.0) if mst_lambda is None else float(mst_lambda)}
+    cfg = path / CONFIG_FILE
+    if cfg.exists():
+        c = json.loads(cfg.read_text())
+        have = {"model": c.get("model"), "epochs": c.get("train", {}).get("epochs"),
+                "seed": c.get("train", {}).get("seed"), "mst_lambda": c.get("mst", {}).get("lambda", 0.0)}
+        if have == want:
+            return path
+    train_run(model, path, epochs=want["epochs"], seed=seed, mst_lambda=mst_lambda, force=True, progress=progress)
+    return path
+
+
+def zoo_runs(models, root="build", epochs=None, progress=False) -> dict:
+    """``{model: run folder}`` under ``root``: each model trained with seed 0 (see
+    :func:`trained_run`). Used by the notebooks."""
+    return {model: trained_run(model, Path(root) / model, epochs, progress=progress) for model in models}

@@ -166,19 +166,19 @@ def _markdown(r) -> str:
 def calibrate_run(families=("xc7", "ecp5"), progress=True) -> dict:
     """Synthesize the regression set and refit the estimator's constants (hw/estimate/calibration.json)."""
     from hw.estimate import CALIBRATION
-    from hw.estimate.calibrate import calibrate, design_features
+    from hw.estimate.baselines import write_baseline
+    from hw.estimate.calibrate import calibrate, design_features, measure_tables
     from hw.estimate.dataset import collect
     from hw.estimate.regression import build
     from hw.synth import yosys_version
 
-    rows, feats = {}, {}
+    rows, feats, tables = {}, {}, {"or_luts": {}}
     for fam in families:
         if fam not in FAMILIES:
             raise BitfoldError(f"unknown FPGA family {fam!r}; supported: {', '.join(FAMILIES)}")
+        tables["or_luts"].update(measure_tables(fam, SYNTH_CACHE)["or_luts"])
         rows[fam] = collect(fam, SYNTH_CACHE, progress=progress)
-        feats[fam] = {r["name"]: design_features(build(r["name"])[1], fam) for r in rows[fam]}
-    doc = calibrate(rows, feats, yosys_version(), CALIBRATION)
-    from hw.estimate.baselines import write_baseline
-
+        feats[fam] = {r["name"]: design_features(build(r["name"])[1], fam, tables) for r in rows[fam]}
+    doc = calibrate(rows, feats, yosys_version(), CALIBRATION, tables)
     write_baseline(rows)
     return {"calibration": str(CALIBRATION), "yosys": doc["yosys"], "families": list(doc["families"])}

