@@ -58,10 +58,11 @@ def bench_reference(run=None) -> dict:
         with torch.no_grad():
             t_torch = _best_of(lambda: model(xt))
         t_ref = _best_of(lambda: interp.run(graph, x))
+        model_name = r.config["model"]
     n = len(x)
     return {
         "bench": "reference",
-        "model": r.config["model"],
+        "model": model_name,
         "images": n,
         "reference_images_per_s": round(n / t_ref, 1),
         "torch_images_per_s": round(n / t_torch, 1),
@@ -239,15 +240,17 @@ def lambda_curve(root, lambdas, epochs=None, seed=0) -> list:
     from .flow import trained_run
     from .runs import open_run
 
-    depth = defaults("mst-cnv-mnist")["mst"]["depth"]
+    spec = defaults("mst-cnv-mnist")["mst"]
     curve = []
     for lam in lambdas:
+        # the plain and the default points are the zoo models themselves (shared with zoo_runs)
         model = "mst-cnv-mnist" if lam else "cnv-mnist"
-        path = trained_run(model, Path(root) / f"lambda-{lam:g}", epochs, seed, mst_lambda=lam if lam else None)
+        name = model if lam in (0, spec["lam"]) else f"{model}-lambda-{lam:g}"
+        path = trained_run(model, Path(root) / name, epochs, seed, mst_lambda=lam if lam else None)
         run = open_run(path)
         accuracy = json.loads(run.file("metrics.json").read_text())["test_accuracy"]
         curve.append({"lambda": float(lam), "accuracy": accuracy,
-                      "xnor_compression": xnor_compression(run.graph(), depth)})
+                      "xnor_compression": xnor_compression(run.graph(), spec["depth"])})
     return curve
 
 
@@ -289,7 +292,7 @@ def bench_mst(run=None, epochs=10, seed=0, target=2000, lambdas=(0.1, 0.25, 1.0)
            "depth_bound": spec["depth"]}
     with tempfile.TemporaryDirectory() as tmp:
         curve = lambda_curve(tmp, sorted({0.0, spec["lam"], *lambdas}), epochs, seed)
-        g_mst = open_run(Path(tmp) / f"lambda-{spec['lam']:g}").graph()
+        g_mst = open_run(Path(tmp) / "mst-cnv-mnist").graph()
     point = {p["lambda"]: p for p in curve}
     plain, mst = point[0.0], point[spec["lam"]]
 

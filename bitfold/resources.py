@@ -146,7 +146,8 @@ def _markdown(r) -> str:
     if r.get("fmax_mhz"):
         for fam, f in r["fmax_mhz"].items():
             lines.append(f"Fmax on {fam}: {f:.1f} MHz, {r['images_per_s_at_fmax'][fam]:,.0f} images/s.")
-    lines += ["", f"## Resources ({r['family']}, Yosys {r.get('yosys') or '-'}; estimate in {r['estimate_ms']} ms)", "",
+    synth = r.get("yosys") or "no synthesis"
+    lines += ["", f"## Resources ({r['family']}, {synth}; estimate in {r['estimate_ms']} ms)", "",
               "| layer | op | PE | SIMD | weights | cycles/image | LUT est | LUT synth | FF est | FF synth "
               "| BRAM est | BRAM synth |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
