@@ -139,17 +139,18 @@ def test_mst_dense_layer_at_several_depth_bounds(tmp_path, capsys):
     assert code == 0, err
     config = json.loads((run / "config.json").read_text())
     assert config["mst"] == {"depth_bound": 3, "lambda": 0.5}
-    for bound in (None, "1", "0", "off"):
-        code, comp, err = cli(capsys, "compile", run, "--fold", "parallel", "--json",
-                              *(["--mst", bound] if bound else []))
+    fold = tmp_path / "fold.json"  # only the scheduled layer unrolled: the MST unit; the others folded
+    fold.write_text(json.dumps({"Gemm_0": {"pe": 8, "simd": 16}, "Gemm_1": {"pe": 128, "simd": 128, "mode": "constant"},
+                                "Gemm_2": {"pe": 2, "simd": 32}}))
+    for bound in (None, "1"):  # the trained trees (depth <= 3), then fresh ones of depth <= 1, simulated
+        code, comp, err = cli(capsys, "compile", run, "--fold", fold, "--json", *(["--mst", bound] if bound else []))
         assert code == 0, err
-        scheduled = [x for x in comp["layers"] if x["mst"]]
-        if bound == "off":
-            assert not scheduled
-        else:
-            (layer,) = scheduled
-            assert layer["mst"]["built"] and layer["mst"]["depth"] <= int(bound or 3)
-        sim_ok(capsys, run)
+        (layer,) = [x for x in comp["layers"] if x["mst"]]
+        assert layer["name"] == "Gemm_1" and layer["mst"]["built"] and layer["mst"]["depth"] <= int(bound or 3)
+        assert layer["mst"]["xnors_per_position"] < 128 * 128
+    sim_ok(capsys, run, "--images", 100)
+    code, comp, err = cli(capsys, "compile", run, "--fold", fold, "--mst", "off", "--json")
+    assert code == 0 and not any(x["mst"] for x in comp["layers"])
     code, _, err = cli(capsys, "compile", run, "--mst", "deep")
     assert code == 2 and err == ("bitfold compile: error: --mst must be 'off' or a depth bound (a non-negative "
                                  "integer), not 'deep'\n")
