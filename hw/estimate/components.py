@@ -43,7 +43,8 @@ family measured by ``bitfold calibrate`` (ABC maps wide ORs for delay, not area,
 closed formula follows; beyond the table the cost grows linearly). ArgMax: ``cmp`` = (classes - 1) x
 (2 x score bits + class bits). SkidBuffer: ``mux`` = width. Gather, StreamFIFO: ``base`` only (plus
 their memory). Block RAM: each memory packed into the family's unit shapes, the best shape for
-the whole memory (exact, as Yosys maps a ``ram_style="block"`` memory). Distributed RAM: xc7
+the whole memory, depth slices side by side (exact, as Yosys maps a ``ram_style="block"`` memory;
+see :func:`bram_units`). Distributed RAM: xc7
 RAM64M cells hold 64 x 3 bits (RAM32M 32 x 6), ECP5 TRELLIS_DPR16X4 16 x 4.
 """
 
@@ -67,9 +68,23 @@ __all__ = ["lut_features", "structural", "bram_units", "tree_adder_bits", "table
 KINDS = ("MVTU", "JetUnit", "MSTUnit", "SlidingWindow", "OrReduce", "Gather", "StreamFIFO", "SkidBuffer", "ArgMax")
 
 
-def bram_units(depth: int, width: int, fam) -> int:
-    """Block RAM units for one ``depth x width`` memory: the best single unit shape."""
-    return min(math.ceil(depth / d) * math.ceil(width / w) for d, w in fam.bram_shapes)
+def bram_units(depth: int, width: int, fam, read_only: bool = False) -> int:
+    """Block RAM units for one ``depth x width`` memory, as Yosys's ``memory_libmap`` packs it.
+
+    For each unit shape ``d x w`` the memory is cut into ``ceil(depth / d)`` depth slices, and the
+    slices' bits are laid side by side in the units' width (the high address bits pick the slice at
+    the output). A read-only memory packs bit by bit; a writable one in lanes of the family's write
+    enable (9-bit bytes on xc7 and ECP5 in the 18- and 36-bit modes, single bits on iCE40; a mode
+    narrower than two lanes holds one slice per unit). The best shape wins. Measured exact on
+    both kinds of memory against Yosys 0.70 (e.g. a 3136 x 64 ROM: 13 RAMB18, not 7 x 2 = 14).
+    """
+    best = None
+    for d, w in fam.bram_shapes:
+        slices = math.ceil(depth / d)
+        lane = 1 if read_only else (fam.bram_lane if w >= 2 * fam.bram_lane else w)
+        n = math.ceil(slices * math.ceil(width / lane) / (w // lane))
+        best = n if best is None else min(best, n)
+    return best
 
 
 def _lutram_cells(depth, width, fam):
@@ -218,7 +233,7 @@ def structural(c, fam) -> dict:
     """Exact structural counts: register bits, block RAM units, distributed RAM cells, SRL cells."""
     out = {"ff": float(c.register_bits), "bram": 0, "lutram": 0, "srl": 0}
     if isinstance(c, MVTU) and c.weight_style == "block":
-        out["bram"] = bram_units(c.nf * c.sf, c.pe * c.simd, fam)
+        out["bram"] = bram_units(c.nf * c.sf, c.pe * c.simd, fam, read_only=True)
     if isinstance(c, MVTU) and c.weight_style == "logic":
         out["ff"] += table_columns(c)  # the table's read register (identical columns share one)
     if isinstance(c, StreamFIFO):

