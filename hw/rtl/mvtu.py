@@ -133,7 +133,7 @@ class MVTU(wiring.Component):
         k, pe, simd, nf, sf, eb = self.k, self.pe, self.simd, self.nf, self.sf, self.element_bits
         lo, hi = self.acc_range()
         acc = max(hi.bit_length(), (-lo - 1).bit_length()) + (1 if lo < 0 else 0)
-        counters = 2 * max(1, (nf * sf - 1).bit_length()) + 2
+        counters = 2 * max(1, (nf * sf - 1).bit_length()) + 2 + (1 if sf > 1 else 0)  # + take
         weight_reg = 0  # a table's read data register belongs to its memory (memory_bits)
         tree = pe * _tree_register_bits(simd, self._term_width(), self.in_bits > 0, self.reg_every)
         flags = (self.tree_latency + 1) * (3 + max(1, (nf - 1).bit_length()))
@@ -194,19 +194,34 @@ class MVTU(wiring.Component):
         last_g = Signal()
         m.d.comb += [last_s.eq(s == sf - 1), last_g.eq(g == nf - 1)]
         m.d.comb += self.i.ready.eq(en & (~busy | (last_s & last_g)))
-        issue = Signal()
-        m.d.comb += issue.eq(en & busy)
+        issue, load = Signal(), Signal()
+        m.d.comb += [issue.eq(en & busy), load.eq(self.i.valid & self.i.ready)]
+        depth = nf * sf
+        # ``take``: a register equal to ~busy | (last_s & last_g), the cycles in which a load may
+        # come. It alone chooses the vector register's next value (payload or rotated), so each
+        # bit is a 3-input function; the handshake only drives the flip-flops' enable. (Chosen by
+        # the combinational handshake, ABC copied the whole handshake into every bit's cone on
+        # some designs: a 15-input function per bit.) A rotation in the last issue cycle is lost
+        # to the payload, harmlessly: the register is not read again before the next load.
+        take = Signal(init=1)
         with m.If(issue):
             m.d.sync += addr.eq(Mux(last_s & last_g, 0, addr + 1))
+            m.d.sync += take.eq((addr >= depth - 2) if depth > 1 else 1)
             if sf > 1:
-                m.d.sync += [s.eq(Mux(last_s, 0, s + 1)), x.eq(Cat(x[chunk_bits:], x[:chunk_bits]))]
+                m.d.sync += s.eq(Mux(last_s, 0, s + 1))
             if nf > 1:
                 with m.If(last_s):
                     m.d.sync += g.eq(Mux(last_g, 0, g + 1))
             with m.If(last_s & last_g):
                 m.d.sync += busy.eq(0)
-        with m.If(self.i.valid & self.i.ready):  # after the issue block: a load wins
-            m.d.sync += [x.eq(self.i.payload), busy.eq(1), s.eq(0), g.eq(0), addr.eq(0)]
+        if sf > 1:
+            with m.If(load | issue):
+                m.d.sync += x.eq(Mux(take, self.i.payload, Cat(x[chunk_bits:], x[:chunk_bits])))
+        else:
+            with m.If(load):
+                m.d.sync += x.eq(self.i.payload)
+        with m.If(load):  # after the issue block: a load wins
+            m.d.sync += [busy.eq(1), s.eq(0), g.eq(0), addr.eq(0), take.eq(depth == 1)]
         x_chunk = Signal(chunk_bits)
         m.d.comb += x_chunk.eq(x[:chunk_bits])
 
