@@ -78,13 +78,11 @@ def bram_units(depth: int, width: int, fam, read_only: bool = False) -> int:
     narrower than two lanes holds one slice per unit). The best shape wins. Measured exact on
     both kinds of memory against Yosys 0.70 (e.g. a 3136 x 64 ROM: 13 RAMB18, not 7 x 2 = 14).
     """
-    best = None
-    for d, w in fam.bram_shapes:
-        slices = math.ceil(depth / d)
+    def units(d, w):
         lane = 1 if read_only else (fam.bram_lane if w >= 2 * fam.bram_lane else w)
-        n = math.ceil(slices * math.ceil(width / lane) / (w // lane))
-        best = n if best is None else min(best, n)
-    return best
+        return math.ceil(math.ceil(depth / d) * math.ceil(width / lane) / (w // lane))
+
+    return min(units(d, w) for d, w in fam.bram_shapes)
 
 
 def _lutram_cells(depth, width, fam):

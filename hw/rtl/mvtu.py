@@ -189,24 +189,16 @@ class MVTU(wiring.Component):
         busy = Signal()
         s = Signal(range(max(2, sf)))
         g = Signal(range(max(2, nf)))
-        addr = Signal(range(max(2, nf * sf)))
+        depth = nf * sf
+        addr = Signal(range(max(2, depth)))
         last_s = Signal()
         last_g = Signal()
         m.d.comb += [last_s.eq(s == sf - 1), last_g.eq(g == nf - 1)]
         m.d.comb += self.i.ready.eq(en & (~busy | (last_s & last_g)))
         issue, load = Signal(), Signal()
         m.d.comb += [issue.eq(en & busy), load.eq(self.i.valid & self.i.ready)]
-        depth = nf * sf
-        # ``take``: a register equal to ~busy | (last_s & last_g), the cycles in which a load may
-        # come. It alone chooses the vector register's next value (payload or rotated), so each
-        # bit is a 3-input function; the handshake only drives the flip-flops' enable. (Chosen by
-        # the combinational handshake, ABC copied the whole handshake into every bit's cone on
-        # some designs: a 15-input function per bit.) A rotation in the last issue cycle is lost
-        # to the payload, harmlessly: the register is not read again before the next load.
-        take = Signal(init=1)
         with m.If(issue):
             m.d.sync += addr.eq(Mux(last_s & last_g, 0, addr + 1))
-            m.d.sync += take.eq((addr >= depth - 2) if depth > 1 else 1)
             if sf > 1:
                 m.d.sync += s.eq(Mux(last_s, 0, s + 1))
             if nf > 1:
@@ -215,13 +207,25 @@ class MVTU(wiring.Component):
             with m.If(last_s & last_g):
                 m.d.sync += busy.eq(0)
         if sf > 1:
+            # ``take``: a register equal to ~busy | (last_s & last_g), the cycles in which a load
+            # may come. It alone chooses the vector register's next value (payload or rotated), so
+            # each bit is a 3-input function; the handshake only drives the flip-flops' enable.
+            # (Chosen by the combinational handshake, ABC copied the whole handshake into every
+            # bit's cone on some designs: a 15-input function per bit.) A rotation in the last
+            # issue cycle is lost to the payload, harmlessly: the register is not read again
+            # before the next load.
+            take = Signal(init=1)
+            with m.If(issue):
+                m.d.sync += take.eq(addr >= depth - 2)  # the next issue is the last, or none is left
+            with m.If(load):  # a load wins
+                m.d.sync += take.eq(0)
             with m.If(load | issue):
                 m.d.sync += x.eq(Mux(take, self.i.payload, Cat(x[chunk_bits:], x[:chunk_bits])))
         else:
             with m.If(load):
                 m.d.sync += x.eq(self.i.payload)
         with m.If(load):  # after the issue block: a load wins
-            m.d.sync += [busy.eq(1), s.eq(0), g.eq(0), addr.eq(0), take.eq(depth == 1)]
+            m.d.sync += [busy.eq(1), s.eq(0), g.eq(0), addr.eq(0)]
         x_chunk = Signal(chunk_bits)
         m.d.comb += x_chunk.eq(x[:chunk_bits])
 
@@ -233,13 +237,13 @@ class MVTU(wiring.Component):
             m.d.sync += [wv.eq(issue), wfirst.eq(s == 0), wlast.eq(last_s), wg.eq(g), wx.eq(x_chunk)]
         words = self.weight_words()
         wword = Signal(pe * simd)
-        if nf * sf == 1 and self.mode == "constant":
+        if depth == 1 and self.mode == "constant":
             m.d.comb += wword.eq(words[0])  # hard-wired: XNOR with a constant folds into the tree
         else:
             # a constant-mode layer that is folded keeps its weights as a table in logic; a memory-
             # mode layer in block RAM, or in logic when it is small (see memory_style)
             style = self.weight_style
-            m.submodules.weights = mem = Memory(shape=pe * simd, depth=nf * sf, init=words,
+            m.submodules.weights = mem = Memory(shape=pe * simd, depth=depth, init=words,
                                                 attrs={"rom_style": style, "ram_style": style})
             rp = mem.read_port()
             m.d.comb += [rp.addr.eq(addr), rp.en.eq(en), wword.eq(rp.data)]
