@@ -75,12 +75,13 @@ def bench_reference(run=None) -> dict:
 
 def _fully_parallel_ii() -> int:
     """Cycles between results of a fully parallel MVTU fed back to back (Amaranth simulator)."""
+    from hw.plan import MVTUPlan, ThresholdOut
     from hw.rtl.mvtu import MVTU
     from sim.amaranth_run import run_stream
 
     rng = np.random.default_rng(0)
     w = rng.integers(0, 2, (16, 64), dtype=np.uint8)
-    dut = MVTU(w, pe=16, simd=64, mode="constant", thresholds=np.full(16, 32), directions=np.ones(16))
+    dut = MVTU(MVTUPlan("mvtu", w, 16, 64, ThresholdOut(np.full(16, 32), np.ones(16)), mode="constant"))
     beats = [int(v) for v in rng.integers(0, 2**63, 40)]
     cycles = []
     run_stream(dut, beats, len(beats), cycles=cycles)
@@ -119,15 +120,15 @@ def bench_compile(run=None) -> dict:
 
 
 def bench_estimator(run=None) -> dict:
-    """The estimator against Yosys over the regression set (hw/estimate/regression.py) on xc7 and
+    """The estimator against Yosys over the regression set (hw/synth/regression.py) on xc7 and
     ECP5: LUT errors of scored designs (100 LUTs or more), rank correlation, exact BRAM, and the
     time of an estimate against the time of a synthesis. Also the leave-one-out errors: the error
     on each design of constants fitted without it (how the estimator does on designs it has not
     seen)."""
-    from hw.estimate import estimate_stages, load_calibration
-    from hw.estimate.calibrate import design_features, evaluate, fit
-    from hw.estimate.dataset import collect
-    from hw.estimate.regression import build
+    from hw.estimate import estimate_units, load_calibration
+    from hw.estimate.fit import design_features, evaluate, fit
+    from hw.synth.dataset import collect
+    from hw.synth.regression import build
 
     from .resources import SYNTH_CACHE
 
@@ -135,21 +136,21 @@ def bench_estimator(run=None) -> dict:
     per_family, rows_all, preds_all, est_ms, loo = {}, [], [], [], []
     for fam in ("xc7", "ecp5"):
         rows = collect(fam, SYNTH_CACHE, progress=True)
-        stages = {r["name"]: build(r["name"])[1] for r in rows}
+        units = {r["name"]: [s.unit for s in build(r["name"])[1]] for r in rows}
         preds = []
         for r in rows:
             t0 = time.perf_counter()
-            preds.append(estimate_stages(stages[r["name"]], fam, cal))
+            preds.append(estimate_units(units[r["name"]], fam, cal))
             est_ms.append((time.perf_counter() - t0) * 1e3)
         per_family[fam] = evaluate(rows, preds)
         rows_all += rows
         preds_all += preds
-        feats = {r["name"]: design_features(stages[r["name"]], fam, cal.get("tables")) for r in rows}
+        feats = {r["name"]: design_features(units[r["name"]], fam, cal.get("tables")) for r in rows}
         for i, r in enumerate(rows):
             if r["lut"] < 100:
                 continue
             coef = fit(rows[:i] + rows[i + 1:], feats)
-            p = estimate_stages(stages[r["name"]], fam, {"families": {fam: {"lut": coef}}, "tables": cal.get("tables")})
+            p = estimate_units(units[r["name"]], fam, {"families": {fam: {"lut": coef}}, "tables": cal.get("tables")})
             loo.append(abs(100.0 * (p["lut"] - r["lut"]) / r["lut"]))
     out = {"bench": "estimator", **evaluate(rows_all, preds_all),
            "est_ms_median": round(float(np.median(est_ms)), 3),
@@ -163,8 +164,9 @@ def bench_estimator(run=None) -> dict:
 def first_layer_folding(graph, target):
     """Auto folding for ``target`` cycles per image with the first layer fully parallel (one window
     per cycle, hard-wired): how the jet and standard first layers are compared."""
-    from hw.passes import auto_folding, to_hwc
+    from hw.passes import to_hwc
     from hw.passes.fold import layer_names, unroll
+    from hw.plan import auto_folding
 
     first = layer_names(graph)[0]
     return unroll(auto_folding(to_hwc(graph), target), graph, [first]), first
@@ -174,13 +176,13 @@ def bench_jet(run=None, epochs=10, seed=0, target=2000) -> dict:
     """``jet-mnist`` against ``cnv-mnist`` trained with the same seed and epochs: test accuracy,
     synthesized LUT/FF of the first layer and of the whole net on xc7 and ECP5 at the same cycles per
     image (first layer fully parallel in both, the rest folded alike), additions per image."""
-    from hw.analysis import binary_ops, cycles_per_image
+    from hw.analysis import binary_ops
 
     from .compile import compile_run
     from .flow import train_run
     from .resources import synth_run
     from .runs import open_run
-    from .simulate import hardware_graph
+    from .simulate import hardware_plan
 
     out = {"bench": "jet", "epochs": epochs, "seed": seed, "target_cycles": target}
     res = {}
@@ -190,9 +192,9 @@ def bench_jet(run=None, epochs=10, seed=0, target=2000) -> dict:
             summary = train_run(model, path, epochs=epochs, seed=seed, progress=False)
             folding, first = first_layer_folding(open_run(path).graph(), target)
             compile_run(path, fold=folding)
-            graph, man = hardware_graph(open_run(path))
+            graph, plan, _ = hardware_plan(open_run(path))
             entry = {"accuracy": summary["test_accuracy"], "first_layer": first,
-                     "cycles_per_image": cycles_per_image(graph),
+                     "cycles_per_image": plan.cycles_per_image,
                      "first_layer_additions_per_image": binary_ops(graph)[first],
                      "additions_per_image": int(sum(binary_ops(graph).values()))}
             for fam in ("xc7", "ecp5"):
@@ -218,16 +220,16 @@ def bench_jet(run=None, epochs=10, seed=0, target=2000) -> dict:
     return out
 
 
-def layer_luts(lowered, names, families, cache):
-    """Synthesized LUTs of the layers ``names`` of a lowered design, each out of context (as
+def layer_luts(plan, names, families, cache):
+    """Synthesized LUTs of the layers ``names`` of a planned design, each out of context (as
     ``bitfold synth`` does per layer)."""
     from hw.synth import layer_verilog, synthesize
 
     out = {}
-    for info in lowered.layers:
-        if info["name"] in names:
-            top, text = layer_verilog(lowered, info)
-            out[info["name"]] = {f: synthesize(text, top, f, cache)["lut"] for f in families}
+    for layer in plan.layers:
+        if layer.name in names:
+            top, text = layer_verilog(layer)
+            out[layer.name] = {f: synthesize(text, top, f, cache)["lut"] for f in families}
     return out
 
 
@@ -277,12 +279,11 @@ def bench_mst(run=None, epochs=10, seed=0, target=2000, lambdas=(0.1, 0.25, 1.0)
     cycles per image), and the latency of both designs. Also the lambda -> (accuracy, compression)
     curve of the regularizer and, per layer, the compression each depth bound reaches."""
     from bnn.models import defaults
-    from hw.analysis import cycles_per_image, latency
+    from hw.compile import FoldAuto, FoldExplicit, MstOff, compile_graph
     from hw.ir.graph import Conv
     from hw.mst import mst_schedule
     from hw.passes.mst import mst_layers
 
-    from .compile import compile_graph
     from .resources import SYNTH_CACHE
     from .runs import open_run
 
@@ -309,11 +310,11 @@ def bench_mst(run=None, epochs=10, seed=0, target=2000, lambdas=(0.1, 0.25, 1.0)
         direct, scheduled = direct + plain_x, scheduled + mst_x
 
     # hardware: the convolutions fully parallel with hard-wired weights, MST unit against plain unit
-    folding, hw_mst, low_mst = compile_graph(g_mst, "auto", target)
-    _, hw_plain, low_plain = compile_graph(g_mst, folding, mst="off")
+    mst_hw = compile_graph(g_mst, FoldAuto(target))
+    plain_hw = compile_graph(g_mst, FoldExplicit(mst_hw.folding), MstOff())
     convs = [n for n in mst_layers(g_mst) if isinstance(g_mst[n], Conv)]
-    luts_mst = layer_luts(low_mst, convs, families, SYNTH_CACHE)
-    luts_plain = layer_luts(low_plain, convs, families, SYNTH_CACHE)
+    luts_mst = layer_luts(mst_hw.plan, convs, families, SYNTH_CACHE)
+    luts_plain = layer_luts(plain_hw.plan, convs, families, SYNTH_CACHE)
     for name in convs:
         layers[name]["luts_plain"] = luts_plain[name]
         layers[name]["luts_mst"] = luts_mst[name]
@@ -327,8 +328,8 @@ def bench_mst(run=None, epochs=10, seed=0, target=2000, lambdas=(0.1, 0.25, 1.0)
         "max_depth": max(v["depth"] for v in layers.values()),
         "conv_luts_plain": {f: total[f][0] for f in families}, "conv_luts_mst": {f: total[f][1] for f in families},
         "lut_saving_pct": {f: round(100 * (1 - total[f][1] / total[f][0]), 1) for f in families},
-        "cycles_per_image": {"plain": cycles_per_image(hw_plain), "mst": cycles_per_image(hw_mst)},
-        "latency_cycles": {"plain": latency(hw_plain), "mst": latency(hw_mst)},
+        "cycles_per_image": {"plain": plain_hw.plan.cycles_per_image, "mst": mst_hw.plan.cycles_per_image},
+        "latency_cycles": {"plain": plain_hw.plan.latency, "mst": mst_hw.plan.latency},
         "lambda_curve": curve, "layers": layers,
     })
     return out

@@ -9,13 +9,12 @@ import json
 import time
 
 from hw.errors import BitfoldError
-from hw.estimate import estimate_lowered
+from hw.estimate import estimate
 from hw.io import atomic_write_json, atomic_write_text
-from hw.lower import lower
-from hw.synth import FAMILIES, family, synth_design
+from hw.synth import family, synth_design
 
 from .runs import open_run
-from .simulate import hardware_graph
+from .simulate import hardware_plan
 
 __all__ = ["estimate_run", "synth_run", "report_run", "calibrate_run", "SYNTH_CACHE"]
 
@@ -24,28 +23,28 @@ SYNTH_CACHE = "build/synth-cache"
 
 def _compiled(path):
     run = open_run(path)
-    graph, man = hardware_graph(run)
+    graph, plan, man = hardware_plan(run)
     rtl = run.file(f"rtl/{man['verilog']}")
     if not rtl.exists():
         raise BitfoldError(f"{run.path}: the RTL folder has no {man['verilog']}; run `bitfold compile {run.path}`")
-    return run, graph, man, lower(graph, fifo=man.get("fifo", "image"))
+    return run, graph, plan, man
 
 
 def estimate_run(path, family_name="xc7") -> dict:
     family(family_name)
-    run, graph, man, lowered = _compiled(path)
+    run, graph, plan, man = _compiled(path)
     t0 = time.perf_counter()
-    est = estimate_lowered(lowered, family_name)
+    est = estimate(plan, family_name)
     ms = (time.perf_counter() - t0) * 1e3
     return {"run": str(run.path), "family": family_name, "estimate_ms": round(ms, 2), **est}
 
 
 def synth_run(path, family_name="xc7", pnr=False, device=None, per_layer=True, progress=True) -> dict:
     family(family_name)
-    run, graph, man, lowered = _compiled(path)
+    run, graph, plan, man = _compiled(path)
     verilog = run.file(f"rtl/{man['verilog']}").read_text()
     cache = run.file("synth/cache")
-    res = synth_design(lowered, verilog, man["top"], family_name, cache, per_layer=per_layer, pnr=pnr,
+    res = synth_design(plan, verilog, man["top"], family_name, cache, per_layer=per_layer, pnr=pnr,
                        device=device, progress=progress)
     out = {"run": str(run.path), "family": family_name, "yosys": res["yosys"],
            "total": _counts(res["total"]), "layers": {k: _counts(v) for k, v in res["layers"].items()},
@@ -68,7 +67,7 @@ def report_run(path, family_name="xc7", synth=True, progress=True) -> dict:
     """Write ``report.md``, ``report.json`` and ``report_luts.png`` into the run folder."""
     from .summary import summarize
 
-    run, graph, man, lowered = _compiled(path)
+    run, graph, plan, man = _compiled(path)
     summary = summarize(path)
     est = estimate_run(path, family_name)
     syn_path = run.file(f"synth/{family_name}.json")
@@ -167,19 +166,12 @@ def _markdown(r) -> str:
 def calibrate_run(families=("xc7", "ecp5"), progress=True) -> dict:
     """Synthesize the regression set and refit the estimator's constants (hw/estimate/calibration.json)."""
     from hw.estimate import CALIBRATION
-    from hw.estimate.baselines import write_baseline
-    from hw.estimate.calibrate import calibrate, design_features, measure_tables
-    from hw.estimate.dataset import collect
-    from hw.estimate.regression import build
-    from hw.synth import yosys_version
+    from hw.synth.baselines import write_baseline
+    from hw.synth.calibrate import calibrate
 
-    rows, feats, tables = {}, {}, {"or_luts": {}}
     for fam in families:
-        if fam not in FAMILIES:
-            raise BitfoldError(f"unknown FPGA family {fam!r}; supported: {', '.join(FAMILIES)}")
-        tables["or_luts"].update(measure_tables(fam, SYNTH_CACHE)["or_luts"])
-        rows[fam] = collect(fam, SYNTH_CACHE, progress=progress)
-        feats[fam] = {r["name"]: design_features(build(r["name"])[1], fam, tables) for r in rows[fam]}
-    doc = calibrate(rows, feats, yosys_version(), CALIBRATION, tables)
+        family(fam)
+    doc, rows = calibrate(families, SYNTH_CACHE, progress=progress)
+    atomic_write_json(CALIBRATION, doc)
     write_baseline(rows)
     return {"calibration": str(CALIBRATION), "yosys": doc["yosys"], "families": list(doc["families"])}

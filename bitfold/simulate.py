@@ -12,12 +12,12 @@ from hw.errors import BitfoldError
 from hw.io import atomic_write_json, atomic_write_text
 from hw.ir import interp
 from hw.ir.graph import Graph
-from hw.layout import input_layout, output_layout
+from hw.plan import QueueKind, plan_graph
 
 from .check import inputs_for
 from .runs import open_run
 
-__all__ = ["sim_run", "hardware_graph", "BURST"]
+__all__ = ["sim_run", "hardware_graph", "hardware_plan", "BURST"]
 
 BURST = 16  # images streamed back to back to measure the steady-state cycles per image
 
@@ -33,18 +33,24 @@ def hardware_graph(run):
     return Graph.from_json(ir_path.read_text()), json.loads(man_path.read_text())
 
 
+def hardware_plan(run):
+    """The folded IR, its hardware plan and the manifest of a compiled run."""
+    graph, man = hardware_graph(run)
+    return graph, plan_graph(graph, QueueKind(man.get("queues", "image"))), man
+
+
 def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
     from sim import runner
     from sim.harness import NetworkHarness
 
     run = open_run(path)
-    graph, man = hardware_graph(run)
+    graph, plan, man = hardware_plan(run)
     top = man["top"]
     x, labels = inputs_for(run, graph, images, random)
     codes = interp.quantize(graph.nodes[0], x)
     ref = interp.run(graph, codes, from_codes=True)
     ref_class = interp.argmax(ref)
-    inl, outl = input_layout(graph), output_layout(graph)
+    inl, outl = plan.input, plan.output
 
     sim_dir = run.file("sim")
     harness = NetworkHarness(top, inl.beats, inl.beat_bits, outl.beat_bits)
@@ -111,7 +117,7 @@ def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
                                     "rtl_scores": scores, "reference_scores": ref[img].tolist()}
         from sim.localize import localize
 
-        result["first_mismatch"].update(localize(graph, codes[img]))
+        result["first_mismatch"].update(localize(graph, codes[img], queues=plan.queues))
     if waves:
         result["waves"] = str(sim_dir / "waves.fst")
     atomic_write_json(sim_dir / "sim.json", result)

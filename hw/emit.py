@@ -1,46 +1,54 @@
-"""Emission: components -> files. Verilog through ``amaranth.back.verilog`` and a JSON manifest
-describing the ports, stream layouts, folding and timing of the design."""
+"""Emission: a compiled design -> files. Verilog through ``amaranth.back.verilog`` (of the
+components built from the plan) and a JSON manifest of the ports, stream layouts, folding, timing
+and storage, all read from the plan."""
 
 import time
 from pathlib import Path
 
-from .analysis import cycles_per_image, latency, layer_cycles, storage
 from .io import atomic_write_json, atomic_write_text
-from .ir.graph import Conv, Dense, JetConv
-from .layout import input_layout, output_layout
+from .plan import JetPlan, MSTPlan, MVTUPlan, Plan
 
 __all__ = ["emit_verilog", "manifest", "write_design"]
 
 
-def emit_verilog(top, name: str) -> str:
+def emit_verilog(plan: Plan, name: str) -> str:
     from amaranth.back import verilog
 
-    return verilog.convert(top, name=name, emit_src=False)
+    from .rtl.build import dataflow
+
+    return verilog.convert(dataflow(plan), name=name, emit_src=False)
 
 
-def manifest(graph, lowered, name: str) -> dict:
-    inl, outl = input_layout(graph), output_layout(graph)
-    per_layer = layer_cycles(graph)
-    bits = storage(lowered)
-    layers = []
-    for info in lowered.layers:
-        node = graph[info["name"]] if info["name"] != "argmax" else None
-        entry = dict(info)
-        if isinstance(node, Dense | Conv | JetConv):
-            f = node.folding
-            entry.update({
-                "shape": [int(node.weights.shape[0]), node.fan_in], "vectors": node.vectors,
-                "pe": f.pe, "simd": f.simd, "weight_mode": f.mode, "in_bits": f.in_bits, "acc_bits": f.acc_bits,
-                "weight_memory": {"depth": f.mem_depth, "width": f.mem_width} if f.mode == "memory" else None,
-            })
-            if getattr(node, "schedule", None) is not None:
-                w = node.weights.reshape(len(node.weights), -1)
-                entry["mst"] = {"depth": node.schedule.max_depth, "depth_bound": node.schedule.depth_bound,
-                                "xnors_per_position": node.schedule.cost(w), "plain_xnors_per_position": int(w.size),
-                                "compression": round(node.schedule.compression(w), 3), "built": "note" not in info}
-        entry["cycles_per_image"] = per_layer.get(info["name"], 1)
-        entry.update(bits[info["name"]])
-        layers.append(entry)
+def _layer_entry(layer) -> dict:
+    entry = {"name": layer.name, "op": layer.op, "stages": [s.name for s in layer.stages], "latency": layer.latency}
+    unit, node = layer.unit, layer.source
+    if isinstance(unit, MVTUPlan | MSTPlan | JetPlan):
+        if isinstance(unit, MVTUPlan):
+            fold = {"pe": unit.pe, "simd": unit.simd, "weight_mode": str(unit.mode), "in_bits": unit.in_bits,
+                    "acc_bits": unit.acc_bits, "weight_memory": {"depth": unit.depth, "width": unit.pe * unit.simd}
+                    if unit.mode == "memory" else None}
+        elif isinstance(unit, MSTPlan):
+            fold = {"pe": unit.o, "simd": unit.k, "weight_mode": "constant", "in_bits": 0,
+                    "acc_bits": unit.k.bit_length(), "weight_memory": None}
+        else:
+            fold = {"pe": unit.pe, "simd": node.fan_in, "weight_mode": "constant", "in_bits": unit.in_bits,
+                    "acc_bits": unit.acc_bits, "weight_memory": None}
+        entry.update({"shape": [int(node.weights.shape[0]), node.fan_in], "vectors": node.vectors, **fold})
+        if getattr(node, "schedule", None) is not None:
+            w = node.weights.reshape(len(node.weights), -1)
+            s = node.schedule
+            entry["mst"] = {"depth": s.max_depth, "depth_bound": s.depth_bound, "xnors_per_position": s.cost(w),
+                            "plain_xnors_per_position": int(w.size), "compression": round(s.compression(w), 3),
+                            "built": isinstance(unit, MSTPlan)}
+    if layer.note:
+        entry["note"] = layer.note
+    entry["cycles_per_image"] = layer.cycles_per_image
+    entry.update({"register_bits": layer.register_bits, "memory_bits": layer.memory_bits})
+    return entry
+
+
+def manifest(plan: Plan, name: str) -> dict:
+    inl, outl = plan.input, plan.output
     return {
         "top": name,
         "ports": {
@@ -49,20 +57,21 @@ def manifest(graph, lowered, name: str) -> dict:
             "o": {"payload": outl.beat_bits, "valid": 1, "ready": 1, "layout": outl.to_dict()},
         },
         "stream_names": {"i": ["i__payload", "i__valid", "i__ready"], "o": ["o__payload", "o__valid", "o__ready"]},
-        "layers": layers,
-        "cycles_per_image": cycles_per_image(graph),
+        "layers": [_layer_entry(layer) for layer in plan.layers],
+        "cycles_per_image": plan.cycles_per_image,
         "input_cycles_per_image": inl.beats,
-        "latency_cycles": latency(graph, lowered.fifo),
-        "bottleneck": max(per_layer, key=per_layer.get),
+        "latency_cycles": plan.latency,
+        "bottleneck": plan.bottleneck,
+        "queues": str(plan.queues),
     }
 
 
-def write_design(graph, lowered, rtl_dir, name: str = "bitfold_top") -> dict:
+def write_design(plan: Plan, rtl_dir, name: str = "bitfold_top") -> dict:
     """Write ``<rtl_dir>/<name>.v`` and ``manifest.json``; returns the manifest."""
     rtl_dir = Path(rtl_dir)
     t0 = time.perf_counter()
-    text = emit_verilog(lowered.top, name)
-    man = manifest(graph, lowered, name)
+    text = emit_verilog(plan, name)
+    man = manifest(plan, name)
     man["verilog"] = f"{name}.v"
     man["verilog_bytes"] = len(text)
     man["emit_s"] = round(time.perf_counter() - t0, 2)

@@ -17,14 +17,12 @@ weights are far from all others is computed from scratch (the virtual root) rath
 complemented neighbour; the depth-bounded tree comes from the greedy heuristic below.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from .errors import BitfoldError
-from .ir.graph import register_object_type
+from .ir.schedule import Schedule
 
-__all__ = ["Schedule", "hamming", "mst_schedule", "brute_force_cost", "scheduled_popcounts"]
+__all__ = ["hamming", "mst_schedule", "brute_force_cost"]
 
 
 def hamming(weights: np.ndarray) -> np.ndarray:
@@ -33,62 +31,6 @@ def hamming(weights: np.ndarray) -> np.ndarray:
     ones = w @ w.T
     n1 = w.sum(axis=1)
     return n1[:, None] + n1[None, :] - 2 * ones
-
-
-@register_object_type
-@dataclass(frozen=True)
-class Schedule:
-    """A computation order for the channels of a binary layer.
-
-    ``parents[c]`` is the channel ``c`` is computed from, or -1 for a root (computed directly).
-    """
-
-    parents: tuple
-    depth_bound: int | None = None
-
-    def __post_init__(self):
-        object.__setattr__(self, "parents", tuple(int(p) for p in self.parents))
-        n = len(self.parents)
-        depth = [-1] * n
-        for c in range(n):  # resolve depths, rejecting cycles and bad indices
-            chain, node = [], c
-            while node != -1 and depth[node] < 0:
-                if node in chain or not -1 <= self.parents[node] < n:
-                    raise BitfoldError(f"MST schedule is not a forest (channel {c} reaches a cycle or a bad parent)")
-                chain.append(node)
-                node = self.parents[node]
-            d = -1 if node == -1 else depth[node]
-            for m in reversed(chain):
-                d += 1
-                depth[m] = d
-        object.__setattr__(self, "depths", tuple(depth))
-        if self.depth_bound is not None and max(depth, default=0) > self.depth_bound:
-            raise BitfoldError(f"MST schedule has depth {max(depth)}, above its bound {self.depth_bound}")
-
-    @property
-    def max_depth(self) -> int:
-        return max(self.depths, default=0)
-
-    def order(self):
-        """Channels by depth (parents before children)."""
-        return sorted(range(len(self.parents)), key=lambda c: (self.depths[c], c))
-
-    def cost(self, weights) -> int:
-        """XNORs per output position: K per root, the Hamming distance to the parent per child."""
-        w = np.asarray(weights).reshape(len(weights), -1)
-        k = w.shape[1]
-        return int(sum(k if p < 0 else int(np.count_nonzero(w[c] != w[p])) for c, p in enumerate(self.parents)))
-
-    def compression(self, weights) -> float:
-        w = np.asarray(weights).reshape(len(weights), -1)
-        return float(w.size / max(1, self.cost(w)))
-
-    def to_dict(self):
-        return {"parents": list(self.parents), "depth_bound": self.depth_bound}
-
-    @classmethod
-    def from_dict(cls, d):
-        return cls(tuple(d["parents"]), d.get("depth_bound"))
 
 
 def mst_schedule(weights: np.ndarray, depth_bound: int | None = None) -> Schedule:
@@ -185,27 +127,3 @@ def brute_force_cost(weights: np.ndarray, depth_bound: int | None = None) -> int
         cost = s.cost(w)
         best = cost if best is None else min(best, cost)
     return best
-
-
-def scheduled_popcounts(x_bits: np.ndarray, weights: np.ndarray, schedule: Schedule) -> np.ndarray:
-    """``popcount(XNOR(x, W_c))`` for every channel computed the scheduled way (roots directly,
-    children from their parent plus the XNORs over the differing positions), int64 ``(M, O)``."""
-    from .ir.interp import pack_bits, xnor_popcount
-
-    w = np.asarray(weights, dtype=np.uint8).reshape(len(weights), -1)
-    x = np.asarray(x_bits, dtype=np.uint8).reshape(len(x_bits), -1)
-    o, k = w.shape
-    out = np.zeros((len(x), o), dtype=np.int64)
-    xp = pack_bits(x)
-    for c in schedule.order():
-        p = schedule.parents[c]
-        if p < 0:
-            out[:, c] = xnor_popcount(xp, pack_bits(w[c:c + 1]), k)[:, 0]
-            continue
-        delta = np.flatnonzero(w[c] != w[p])
-        if delta.size == 0:
-            out[:, c] = out[:, p]
-            continue
-        part = xnor_popcount(pack_bits(x[:, delta]), pack_bits(w[c:c + 1, delta]), delta.size)[:, 0]
-        out[:, c] = out[:, p] + 2 * part - delta.size
-    return out

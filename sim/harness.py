@@ -2,7 +2,7 @@
 
 Streaming thousands of images through a Python driver that wakes every clock cycle would spend
 the time in Python, not in Verilator. The harness takes one whole image per handshake (all beats
-concatenated, as :meth:`hw.layout.InputLayout.images` packs them), feeds its beats to the design
+concatenated, as :meth:`hw.plan.layout.InputLayout.images` packs them), feeds its beats to the design
 under test, and publishes each result with a counter that cocotb waits on. Python wakes a few
 times per image; the random valid gaps and ready back-pressure come from LFSRs in the harness,
 switched on by the ``stress`` input.

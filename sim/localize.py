@@ -1,6 +1,6 @@
 """Find where an image first goes wrong in hardware: the layer and the channel.
 
-The image is run through the lowered design in the Amaranth simulator while the output stream of
+The image is run through the built design in the Amaranth simulator while the output stream of
 every layer is recorded; each layer's beats are decoded into the IR's tensor layout and compared
 with the reference's output of that layer. If every layer agrees there, the Amaranth design is
 right and the difference arose on the way to Verilog or in Verilator, and the result says so.
@@ -11,31 +11,29 @@ from amaranth.sim import Simulator
 
 from hw.ir import interp
 from hw.ir.graph import Conv, Dense, MaxPool
-from hw.layout import input_layout
-from hw.lower import lower
+from hw.plan import QueueKind, plan_graph
 
 from .stream import amaranth_put
 
 __all__ = ["localize", "layer_outputs"]
 
 
-def _tap_stage(lowered, info):
-    """The component whose ``o`` carries the layer's result (before its queue)."""
-    names = [n for n in info["stages"] if not n.endswith(("_fifo", "_skid"))]
-    return dict(lowered.top.stages)[names[-1]]
-
-
-def layer_outputs(graph, codes, max_cycles=200_000, trace=None):
+def layer_outputs(graph, codes, max_cycles=200_000, trace=None, queues=QueueKind.IMAGE):
     """Run one image (``codes`` of the input shape) through the Amaranth model of the design and
     return ``{layer name: list of output beats}`` for every layer. If ``trace`` is a dict, it
     receives ``{layer name: (valid, ready) per cycle}``, a waveform of every layer's output stream."""
-    lowered = lower(graph)
-    inl = input_layout(graph)
-    expect = {info["name"]: _expected_beats(graph, info["name"]) for info in lowered.layers}
+    from hw.rtl.build import dataflow
+
+    plan = plan_graph(graph, queues)
+    inl = plan.input
+    # beats per image on each layer's output: one per window for window layers, else one vector
+    expect = {layer.name: layer.window.windows if layer.window else 1 for layer in plan.layers}
     beats = inl.beats_of(inl.images(codes[None])[0])
-    taps = {info["name"]: _tap_stage(lowered, info).o for info in lowered.layers}
+    top = dataflow(plan)
+    components = dict(top.stages)
+    # a layer's result leaves its last compute stage (before its queue)
+    taps = {layer.name: components[layer.compute[-1].name].o for layer in plan.layers}
     seen = {name: [] for name in taps}
-    top = lowered.top
     sim = Simulator(top)
     sim.add_clock(1e-8)
 
@@ -64,15 +62,6 @@ def layer_outputs(graph, codes, max_cycles=200_000, trace=None):
     return seen
 
 
-def _expected_beats(graph, name):
-    names = [n.name for n in graph.nodes]
-    if name not in names:
-        return 1  # the argmax: one beat per image
-    node = graph.nodes[names.index(name)]
-    t = node.out
-    return t.shape[1] * t.shape[2] if len(t.shape) == 3 and isinstance(node, Conv | MaxPool) else 1
-
-
 def _decode(node, beats):
     """Layer output beats -> the IR tensor (C, H, W) or (C,) of bits, or scores."""
     t = node.out
@@ -86,12 +75,12 @@ def _decode(node, beats):
     return np.array([(beats[0] >> k) & 1 for k in range(c)], dtype=np.uint8)
 
 
-def localize(graph, codes, design=None) -> dict:
+def localize(graph, codes, design=None, queues=QueueKind.IMAGE) -> dict:
     """``{"layer", "channel", "position", "note"}`` for the first layer whose hardware output
     differs from the reference on this image. ``design`` is the graph the hardware was built from,
     if it differs from the reference's (tests use this to plant a fault)."""
     ref = interp.run(graph, codes[None], from_codes=True, keep=True)
-    seen = layer_outputs(design or graph, codes)
+    seen = layer_outputs(design or graph, codes, queues=queues)
     nodes = list(graph.nodes)
     for name, beats in seen.items():
         if name not in {n.name for n in nodes}:

@@ -1,22 +1,23 @@
 """The analytic resource estimator: LUT, FF, LUTRAM and BRAM of a design in milliseconds.
 
-Per component (:mod:`hw.estimate.components`) a linear model over features derived from its
-parameters, with one fitted cost per feature and family, stored in ``calibration.json`` beside the
-Yosys version it was fitted on (``bitfold calibrate`` refits it); flip-flops, block RAM and
-distributed RAM are counted structurally. A layer's estimate is the sum over the stages it lowers
-to; the design's, the sum over layers.
+It reads hardware plans only (:mod:`hw.plan`): per unit (:mod:`hw.estimate.components`) a linear
+model over features of its plan, with one fitted cost per feature and family, stored in
+``calibration.json`` beside the Yosys version it was fitted on (``bitfold calibrate`` refits it,
+see :mod:`hw.synth.calibrate`); flip-flops, block RAM and distributed RAM are counted
+structurally. A layer's estimate is the sum over its stages; the design's, the sum over layers.
 """
 
 import functools
 import json
 from pathlib import Path
 
-from ..synth.families import family
+from ..families import family
 from .components import lut_features, structural
 
-__all__ = ["estimate_stages", "estimate_lowered", "estimate_graph", "load_calibration", "CALIBRATION"]
+__all__ = ["estimate", "estimate_units", "load_calibration", "CALIBRATION", "COUNTS"]
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
+COUNTS = ("lut", "ff", "lutram", "srl", "bram")
 
 
 @functools.lru_cache(maxsize=4)
@@ -29,13 +30,13 @@ def load_calibration(path=CALIBRATION) -> dict:
     return _load(str(path), path.stat().st_mtime_ns)
 
 
-def estimate_stages(stages, family_name: str, calibration=None) -> dict:
-    """Sum of the component estimates of ``stages`` (a list of ``(name, component)``)."""
+def estimate_units(units, family_name: str, calibration=None) -> dict:
+    """Sum of the estimates of unit plans ``units``."""
     fam = family(family_name)
     calibration = calibration or load_calibration()
     coef, tables = calibration["families"][family_name]["lut"], calibration.get("tables")
     total = {"lut": 0.0, "ff": 0.0, "lutram": 0.0, "srl": 0.0, "bram": 0}
-    for _, c in stages:
+    for c in units:
         total["lut"] += sum(coef.get(f, 0.0) * v for f, v in lut_features(c, fam, tables).items())
         s = structural(c, fam)
         for k in ("ff", "lutram", "srl"):
@@ -45,16 +46,9 @@ def estimate_stages(stages, family_name: str, calibration=None) -> dict:
             "srl": round(total["srl"]), "bram": int(total["bram"])}
 
 
-def estimate_lowered(lowered, family_name: str, calibration=None) -> dict:
-    """``{"layers": {name: estimate}, "total": estimate}`` of a lowered design."""
-    stages = dict(lowered.top.stages)
-    layers = {info["name"]: estimate_stages([(n, stages[n]) for n in info["stages"]], family_name, calibration)
-              for info in lowered.layers}
-    total = {k: sum(v[k] for v in layers.values()) for k in ("lut", "ff", "lutram", "srl", "bram")}
+def estimate(plan, family_name: str, calibration=None) -> dict:
+    """``{"layers": {name: estimate}, "total": estimate}`` of a :class:`~hw.plan.Plan`."""
+    layers = {layer.name: estimate_units([s.unit for s in layer.stages], family_name, calibration)
+              for layer in plan.layers}
+    total = {k: sum(v[k] for v in layers.values()) for k in COUNTS}
     return {"layers": layers, "total": total}
-
-
-def estimate_graph(graph, family_name: str, fifo: str = "image", calibration=None) -> dict:
-    from ..lower import lower
-
-    return estimate_lowered(lower(graph, fifo=fifo), family_name, calibration)

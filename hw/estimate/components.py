@@ -1,10 +1,11 @@
-"""Per-component resource models: what each RTL component costs, from its parameters alone.
+"""Per-unit resource models: what each hardware unit costs, from its plan (:mod:`hw.plan`) alone.
 
 Each model returns LUT *features* (quantities whose cost per unit is fitted per family, see
-:mod:`hw.estimate.calibrate`) and the *structural* counts that follow from the design exactly:
-flip-flop bits, block RAM units, distributed-RAM cells. The derivations:
+:mod:`hw.estimate.fit`) and the *structural* counts that follow from the design exactly:
+flip-flop bits, block RAM units, distributed-RAM cells. Features are named after the component
+that builds the unit (``MVTU.rotate``). The derivations:
 
-MVTU (matrix-vector-threshold unit, ``hw/rtl/mvtu.py``), per unit of folding PE x SIMD:
+MVTU (matrix-vector-threshold unit, :class:`~hw.plan.mvtu.MVTUPlan`), per unit of folding PE x SIMD:
 
 * ``rotate``: K x element-bits. With more than one chunk per vector (SF > 1) every bit of the
   rotating input register chooses between loading and rotating: one 2:1 mux (a LUT) per bit.
@@ -52,20 +53,32 @@ import math
 
 import numpy as np
 
-from ..rtl.argmax import ArgMax
-from ..rtl.gather import Gather
-from ..rtl.jet_unit import JetUnit
-from ..rtl.mst_unit import MSTUnit
-from ..rtl.mvtu import MVTU
-from ..rtl.or_reduce import OrReduce
-from ..rtl.skid import SkidBuffer
-from ..rtl.sliding_window import SlidingWindow
-from ..rtl.stream_fifo import StreamFIFO
+from ..plan import (
+    ArgMaxPlan,
+    FifoPlan,
+    GatherPlan,
+    JetPlan,
+    MemoryStyle,
+    MSTPlan,
+    MVTUPlan,
+    OrPoolPlan,
+    SkidPlan,
+    WindowPlan,
+)
+from ..plan.tree import AdderTreePlan
 
-__all__ = ["lut_features", "structural", "bram_units", "tree_adder_bits", "table_columns", "shared_cones",
-           "or_luts", "KINDS"]
+__all__ = ["lut_features", "structural", "bram_units", "tree_adder_bits", "shared_cones", "or_luts", "KINDS",
+           "kind_of"]
 
-KINDS = ("MVTU", "JetUnit", "MSTUnit", "SlidingWindow", "OrReduce", "Gather", "StreamFIFO", "SkidBuffer", "ArgMax")
+# feature prefix of each unit plan type: the component that builds it
+KINDS = {MVTUPlan: "MVTU", JetPlan: "JetUnit", MSTPlan: "MSTUnit", WindowPlan: "SlidingWindow", OrPoolPlan: "OrReduce",
+         GatherPlan: "Gather", FifoPlan: "StreamFIFO", SkidPlan: "SkidBuffer", ArgMaxPlan: "ArgMax"}
+
+
+def kind_of(unit) -> str:
+    if type(unit) not in KINDS:
+        raise TypeError(f"no resource model for {type(unit).__name__}")
+    return KINDS[type(unit)]
 
 
 def bram_units(depth: int, width: int, fam, read_only: bool = False) -> int:
@@ -96,38 +109,14 @@ def _lutram_cells(depth, width, fam):
 
 
 def tree_adder_bits(n: int, width: int) -> int:
-    """Sum of the result widths of every adder in an AdderTree over ``n`` terms of ``width`` bits
-    (mirrors its balanced pairing: a pair's sum is one bit wider than the wider operand)."""
-    widths, total = [width] * n, 0
-    while len(widths) > 1:
-        nxt = []
-        for j in range(0, len(widths), 2):
-            if j + 1 < len(widths):
-                nxt.append(max(widths[j], widths[j + 1]) + 1)
-                total += nxt[-1]
-            else:
-                nxt.append(widths[j])
-        widths = nxt
-    return total
+    """Sum of the result widths of every adder in a balanced tree over ``n`` terms of ``width`` bits
+    (:attr:`AdderTreePlan.adder_bits`)."""
+    return AdderTreePlan(max(1, n), width).adder_bits
 
 
 def _rom(words: int, bits: int, L: int) -> float:
     """LUTs of a read-only table of ``words`` x ``bits`` held in logic: an L-input LUT per 2^L words."""
     return float(bits * math.ceil(words / 2**L)) if words > 1 else 0.0
-
-
-def table_columns(c) -> int:
-    """Distinct columns of an MVTU's weight table (depth x PE*SIMD) that are neither constant nor
-    an address bit (or its complement): the columns that cost logic and a register."""
-    words, width = c.nf * c.sf, c.pe * c.simd
-    if words < 2:
-        return 0
-    table = c.weights.reshape(c.nf, c.pe, c.sf, c.simd).transpose(0, 2, 1, 3).reshape(words, width)
-    cols = np.unique(table.T, axis=0)
-    addr = (np.arange(words)[None, :] >> np.arange(max(1, (words - 1).bit_length()))[:, None]) & 1
-    trivial = np.concatenate([np.zeros((1, words)), np.ones((1, words)), addr, 1 - addr]).astype(np.uint8)
-    keep = ~(cols[:, None, :] == trivial[None, :, :]).all(axis=2).any(axis=1)
-    return int(keep.sum())
 
 
 def shared_cones(weights, width, group=4):
@@ -163,85 +152,82 @@ def or_luts(pixels: int, fam, tables=None) -> float:
 
 
 def lut_features(c, fam, tables=None) -> dict:
-    """LUT features of one component, named ``Kind.feature``; the cost of a unit of each is fitted
+    """LUT features of one unit plan, named ``Kind.feature``; the cost of a unit of each is fitted
     per family (see the module docstring for the derivations). ``tables``: measured tables of the
     calibration (``or_luts``)."""
     L = fam.lut_inputs
-    kind = type(c).__name__
+    kind = kind_of(c)
     f = {"base": 1.0}
-    if isinstance(c, MVTU):
+    if isinstance(c, MVTUPlan):
         k, pe, simd, nf, sf, eb = c.k, c.pe, c.simd, c.nf, c.sf, c.element_bits
-        depth = nf * sf
-        wired = c.weight_style == "wired"
-        from_table = c.weight_style == "logic" and depth > 2
+        depth = c.depth
+        wired = c.weight_style == MemoryStyle.WIRED
+        from_table = c.weight_style == MemoryStyle.LOGIC and depth > 2
         f["rotate"] = float(k * eb if sf > 1 else 0)
-        if c.weight_style == "logic":
-            f["rom"] = float(table_columns(c) * math.ceil(depth / 2**L))
-        if c.in_bits == 0:
+        if c.weight_style == MemoryStyle.LOGIC:
+            f["rom"] = float(c.table_columns * math.ceil(depth / 2**L))
+        if c.binary:
             if wired:
                 f["pop_const_l2"], f["pop_const"] = shared_cones(c.weights, 1)
             else:
                 f["xnor_rom" if from_table else "xnor_var"] = float(pe * simd)
                 f["pop_var"] = float(pe * tree_adder_bits(simd, 1))
         else:
-            tw = c.in_bits + 1
+            tw = c.term_width
             if wired:
                 f["int_const_l2"], f["int_const"] = shared_cones(c.weights, tw)
             else:
                 f["int_sel_rom" if from_table else "int_sel"] = float(pe * simd * negate_luts(tw, L))
                 f["int_var"] = float(pe * tree_adder_bits(simd, tw))
-        lo, hi = c.acc_range()
+        lo, hi = c.acc_range
         acc = max(int(hi).bit_length(), int(-lo).bit_length()) + 1
-        f["score" if c.thresholds is None else "acc"] = float(pe * (c.out_bits if c.thresholds is None else acc))
+        f["score" if c.scores else "acc"] = float(pe * (c.out_bits if c.scores else acc))
         f["group_rom"] = _rom(nf, pe * (acc + 1), L) if nf > 1 else 0.0
         f["ctrl"] = float(max(1, (depth - 1).bit_length()))
-    elif isinstance(c, MSTUnit):
-        deltas = c.deltas()
+    elif isinstance(c, MSTPlan):
         pw = c.k.bit_length() + 1
-        f["pop"] = float(sum(tree_adder_bits(max(1, len(d)), 1) for d in deltas))
+        f["pop"] = float(sum(t.adder_bits for t in c.trees))
         f["chain"] = float(sum(1 for p in c.schedule.parents if p >= 0) * pw)
-        f["cmp"] = float(c.o_count * pw)
-    elif isinstance(c, JetUnit):
+        f["cmp"] = float(c.o * pw)
+    elif isinstance(c, JetPlan):
         xw = max(2, c.element_bits + 1)
         f["jets"] = float(c.channels * 15 * (xw + 3 + c.jet_width))  # row then column filters, per channel
         f["select"] = float(c.pe * c.terms * c.jet_width if c.nf > 1 else 0)
-        f["tree"] = float(c.pe * tree_adder_bits(c.terms, c.jet_width))
+        f["tree"] = float(c.pe * c.tree.adder_bits)
         f["acc"] = float(c.pe * c.acc_bits)
-    elif isinstance(c, SlidingWindow):
+    elif isinstance(c, WindowPlan):
         f["pad"] = float(c.pixel_bits if any(c.pads) else 0)
         f["tables"] = float(math.ceil(c.hp / 2**L) + math.ceil(c.wp / 2**L))
-    elif isinstance(c, OrReduce):
+    elif isinstance(c, OrPoolPlan):
         f["or"] = c.channels * or_luts(c.pixels, fam, tables)
-    elif isinstance(c, ArgMax):
+    elif isinstance(c, ArgMaxPlan):
         f["cmp"] = float((c.classes - 1) * (2 * c.score_width + c.class_bits))
-    elif isinstance(c, SkidBuffer):
+    elif isinstance(c, SkidPlan):
         f["mux"] = float(c.width)
-    elif isinstance(c, StreamFIFO):
+    elif isinstance(c, FifoPlan):
         # distributed RAM reads through a (depth / 16):1 mux per bit (ECP5 16-word cells; xc7 64)
         cell = 64 if fam.name == "xc7" else 16
-        f["dist_mux"] = float(c.width * (math.ceil((c.depth - 1) / cell) - 1) if c.style == "distributed" else 0)
-        f["dist_bits"] = float(c.width if c.style == "distributed" else 0)
-        f["pointers"] = float((c.depth - 1).bit_length())
-    elif not isinstance(c, Gather):
-        raise TypeError(f"no resource model for {kind}")
+        dist = c.style == MemoryStyle.DISTRIBUTED
+        f["dist_mux"] = float(c.width * (math.ceil(c.entries / cell) - 1) if dist else 0)
+        f["dist_bits"] = float(c.width if dist else 0)
+        f["pointers"] = float(c.entries.bit_length())
     return {f"{kind}.{name}": v for name, v in f.items() if v}
 
 
 def structural(c, fam) -> dict:
     """Exact structural counts: register bits, block RAM units, distributed RAM cells, SRL cells."""
     out = {"ff": float(c.register_bits), "bram": 0, "lutram": 0, "srl": 0}
-    if isinstance(c, MVTU) and c.weight_style == "block":
-        out["bram"] = bram_units(c.nf * c.sf, c.pe * c.simd, fam, read_only=True)
-    if isinstance(c, MVTU) and c.weight_style == "logic":
-        out["ff"] += table_columns(c)  # the table's read register (identical columns share one)
-    if isinstance(c, StreamFIFO):
-        depth = c.depth - 1
-        if c.style == "block":
-            out["bram"] = bram_units(depth, c.width, fam)
+    if isinstance(c, MVTUPlan) and c.weight_style == MemoryStyle.BLOCK:
+        out["bram"] = bram_units(c.depth, c.pe * c.simd, fam, read_only=True)
+    if isinstance(c, MVTUPlan) and c.weight_style == MemoryStyle.LOGIC:
+        out["ff"] += c.table_columns  # the table's read register (identical columns share one)
+    if isinstance(c, FifoPlan):
+        if c.style == MemoryStyle.BLOCK:
+            out["bram"] = bram_units(c.entries, c.width, fam)
         else:
-            out["lutram"] = _lutram_cells(depth, c.width, fam)
+            out["lutram"] = _lutram_cells(c.entries, c.width, fam)
             out["ff"] += c.width  # a distributed RAM's read data needs its own register
-    if isinstance(c, SlidingWindow) and fam.srl_cells:
+    if isinstance(c, WindowPlan) and fam.srl_cells:
         kh, kw = c.kernel
         gap = c.wp - kw  # pixels between the last tap of one window row and the first of the next
         if kh > 1 and gap >= 2:

@@ -24,18 +24,37 @@ import base64
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
 from ..errors import BitfoldError
+from .schedule import Schedule
 
 __all__ = [
-    "TensorType", "Node", "Quantize", "Dense", "Conv", "JetConv", "FloatOps", "Sign", "Threshold", "MaxPool",
-    "Flatten", "Scores", "Graph", "Folding", "NODE_TYPES", "FLOAT_OPS", "register_object_type",
+    "TensorType", "Kind", "WeightMode", "Node", "Quantize", "Dense", "Conv", "JetConv", "FloatOps", "Sign",
+    "Threshold", "MaxPool", "Flatten", "Scores", "Graph", "Folding", "Schedule", "NODE_TYPES", "FLOAT_OPS",
 ]
 
 FLOAT_OPS = ("add", "sub", "mul", "div", "bn")
-KINDS = ("bits", "int", "float")
+
+
+class Kind(StrEnum):
+    """What the elements of a tensor are (see the module docstring)."""
+
+    BITS = "bits"
+    INT = "int"
+    FLOAT = "float"
+
+
+class WeightMode(StrEnum):
+    """Where a folded layer's weights live: a memory read every cycle, or constants in the logic."""
+
+    MEMORY = "memory"
+    CONSTANT = "constant"
+
+
+KINDS = tuple(Kind)
 
 
 @dataclass(frozen=True)
@@ -54,7 +73,8 @@ class TensorType:
         object.__setattr__(self, "hi", int(self.hi))
         object.__setattr__(self, "scale", float(self.scale))
         if self.kind not in KINDS:
-            raise ValueError(f"tensor kind must be one of {KINDS}, not {self.kind!r}")
+            raise ValueError(f"tensor kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        object.__setattr__(self, "kind", Kind(self.kind))
 
     @property
     def channels(self) -> int:
@@ -71,9 +91,9 @@ class TensorType:
     @property
     def bits(self) -> int:
         """Width of one element in hardware: 1 for bits, two's complement or unsigned for ints."""
-        if self.kind == "bits":
+        if self.kind == Kind.BITS:
             return 1
-        if self.kind == "float":
+        if self.kind == Kind.FLOAT:
             return 32
         if self.lo >= 0:
             return max(1, int(self.hi).bit_length())
@@ -85,25 +105,31 @@ class Folding:
     """How a binary layer is folded onto hardware (set by the ``fold`` pass, sized by ``size``).
 
     ``pe`` output channels in parallel (divides O), ``simd`` input elements per cycle (divides K),
-    weight ``mode`` ``"memory"`` or ``"constant"``. The sizing pass fills the element width of the
-    input stream (``in_bits``, 0 for binary), the accumulator width, and the weight memory shape.
+    weight ``mode`` (:class:`WeightMode`). Everything that follows from these (widths, memory
+    shapes, cycles) is computed in the layer's hardware plan (:mod:`hw.plan`), not stored here.
     """
 
     pe: int
     simd: int
-    mode: str = "memory"
-    in_bits: int = 0
-    in_signed: bool = False
-    acc_bits: int = 0
-    mem_depth: int = 0
-    mem_width: int = 0
+    mode: WeightMode = WeightMode.MEMORY
+
+    def __post_init__(self):
+        for what in ("pe", "simd"):
+            v = getattr(self, what)
+            if isinstance(v, bool) or not isinstance(v, int | np.integer):
+                raise BitfoldError(f"{what.upper()} must be an integer, not {v!r}")
+            object.__setattr__(self, what, int(v))
+        if self.mode not in tuple(WeightMode):
+            raise BitfoldError(f"weight mode must be 'memory' or 'constant', not {self.mode!r}")
+        object.__setattr__(self, "mode", WeightMode(self.mode))
 
     def to_dict(self):
-        return dataclasses.asdict(self)
+        return {"pe": self.pe, "simd": self.simd, "mode": str(self.mode)}
 
     @classmethod
     def from_dict(cls, d):
-        return cls(**d)
+        # IR files written before the hardware plan existed also stored derived widths: ignore them
+        return cls(d["pe"], d["simd"], d.get("mode", WeightMode.MEMORY))
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,11 +175,11 @@ class Dense(Node):
 
     Input ``bits``: ``acc = 2 * popcount(XNOR(x, w)) - K``. Input ``int``:
     ``acc = sum_{w=1} x - sum_{w=0} x``. ``out.scale`` is the float value of one accumulator unit.
-    ``schedule`` is reserved for an MST computation order (None: direct).
+    ``schedule``: an MST computation order (:class:`~hw.ir.schedule.Schedule`; None: direct).
     """
 
     weights: np.ndarray = field(default=None, repr=False)
-    schedule: object = None
+    schedule: Schedule | None = None
     folding: Folding | None = None
 
     @property
@@ -179,7 +205,7 @@ class Conv(Node):
     stride: tuple = (1, 1)
     pads: tuple = (0, 0, 0, 0)
     pad_value: int = 0
-    schedule: object = None
+    schedule: Schedule | None = None
     folding: Folding | None = None
 
     @property
@@ -373,7 +399,7 @@ class Graph:
 # -- JSON helpers: bit arrays packed as base64, ints as lists, float32 as exact float lists ---------
 
 def _type_to_json(t: TensorType):
-    return dataclasses.asdict(t) | {"shape": list(t.shape)}
+    return dataclasses.asdict(t) | {"shape": list(t.shape), "kind": str(t.kind)}
 
 
 def _type_from_json(d):
@@ -409,6 +435,8 @@ def _value_to_json(v):
         return v.item()
     if isinstance(v, tuple | list):
         return {"tuple": [_value_to_json(x) for x in v]}
+    if isinstance(v, StrEnum):
+        return str(v)
     if v is None or isinstance(v, bool | int | float | str):
         return v
     if hasattr(v, "to_dict"):
@@ -426,7 +454,7 @@ def _value_from_json(v):
             return tuple(_value_from_json(x) for x in v["tuple"])
         if "object" in v:
             if v["object"] not in _OBJECT_TYPES:
-                from .. import mst  # noqa: F401  (registers Schedule)
+                raise BitfoldError(f"IR object type {v['object']!r} is unknown; known: {', '.join(_OBJECT_TYPES)}")
             return _OBJECT_TYPES[v["object"]].from_dict(v["value"])
     return v
 
@@ -446,13 +474,5 @@ def _node_from_json(d):
     return NODE_TYPES[op](**kwargs)
 
 
-# Objects carried by nodes (foldings, MST schedules) register here for JSON round-trips.
-_OBJECT_TYPES: dict = {}
-
-
-def register_object_type(cls):
-    _OBJECT_TYPES[cls.__name__] = cls
-    return cls
-
-
-register_object_type(Folding)
+# Objects carried by nodes, for JSON round-trips.
+_OBJECT_TYPES = {cls.__name__: cls for cls in (Folding, Schedule)}

@@ -260,7 +260,7 @@ def _binary_layer(x, w, schedule):
     """dot = 2p - K, with the popcounts computed the scheduled (MST) way when there is a schedule."""
     if schedule is None:
         return binary_dense(x, w)
-    from ..mst import scheduled_popcounts
+    from .schedule import scheduled_popcounts
 
     return (2 * scheduled_popcounts(x, w, schedule) - w.shape[1]).astype(np.int32)
 

@@ -10,20 +10,19 @@ from pathlib import Path
 
 from ..io import atomic_write_text
 from ..ir.verify import verify
-from .fold import apply_folding, auto_folding
+from .fold import apply_folding
 from .fold_scores import fold_scores
 from .fold_thresholds import fold_thresholds
-from .pack_weights import pack_weights
-from .size import size_widths
 from .to_hwc import to_hwc
 
 __all__ = ["PIPELINE", "STREAMLINE", "run_pipeline", "streamline", "hardware_pipeline", "fold_thresholds",
-           "fold_scores", "to_hwc", "apply_folding", "auto_folding", "size_widths", "pack_weights"]
+           "fold_scores", "to_hwc", "apply_folding"]
 
-# Streamlining: what every consumer of the IR (reference, lowering, estimator) expects.
+# Streamlining: what every consumer of the IR (reference, hardware plan) expects.
 STREAMLINE = (fold_thresholds, fold_scores)
-# Then, for hardware: stream order, folding (parameterized: see hardware_pipeline), widths, memories.
-PIPELINE = STREAMLINE + (to_hwc, apply_folding, size_widths, pack_weights)
+# Then, for hardware: stream order and the folding (parameterized: see hardware_pipeline). Widths,
+# memory shapes and timing follow from the folded graph in its hardware plan (hw.plan).
+PIPELINE = STREAMLINE + (to_hwc, apply_folding)
 
 
 def hardware_pipeline(folding: dict):

@@ -1,38 +1,71 @@
-"""Folding: PE and SIMD and the weight mode of every binary layer, from a user file or automatic.
+"""Folding: PE and SIMD and the weight mode of every binary layer, annotated on the IR.
 
-``apply_folding(graph, folding)`` annotates each Dense/Conv node with a :class:`Folding`;
-``auto_folding(graph, target_cycles)`` chooses one: for each layer, the cheapest PE x SIMD whose
-``vectors x (O/PE) x (K/SIMD)`` meets the target, so the pipeline is balanced at the least area.
-The weight mode defaults to ``constant`` for a fully unrolled layer (one cycle per vector: XNOR
-with a constant is free) and ``memory`` otherwise.
+``apply_folding(graph, folding)`` checks a folding against the layers and annotates each
+Dense/Conv/JetConv node with its :class:`~hw.ir.graph.Folding`. Where a folding comes from: a user
+file (:func:`read_fold_file`), every layer fully parallel (:func:`parallel_folding`), or the
+cheapest that meets a target of cycles per image (:func:`hw.plan.fold.auto_folding`, which needs
+the hardware's timing). The weight mode defaults to ``constant`` for a fully unrolled layer (one
+cycle per vector: XNOR with a constant is free) and ``memory`` otherwise.
 """
 
-import functools
 import json
 from pathlib import Path
 
 from ..errors import BitfoldError
-from ..ir.graph import Conv, Dense, Folding, Graph, JetConv
-from ..rtl.mvtu import divisors
+from ..ir.graph import Conv, Dense, Folding, Graph, JetConv, WeightMode
 
-__all__ = ["apply_folding", "auto_folding", "parallel_folding", "unroll", "read_fold_file", "layer_names", "fold_cost"]
-
+__all__ = ["apply_folding", "parallel_folding", "unroll", "read_fold_file", "as_folding", "layer_names",
+           "divisors", "default_mode", "LAYERS"]
 
 LAYERS = (Dense, Conv, JetConv)
+
+
+def divisors(n: int):
+    return [d for d in range(1, n + 1) if n % d == 0]
 
 
 def layer_names(graph):
     return [n.name for n in graph.nodes if isinstance(n, LAYERS)]
 
 
-def _default_mode(node, pe, simd):
+def default_mode(node, pe, simd) -> WeightMode:
     if isinstance(node, JetConv):
-        return "constant"  # jet coefficients are always hard-wired
-    return "constant" if pe == node.weights.shape[0] and simd == node.fan_in else "memory"
+        return WeightMode.CONSTANT  # jet coefficients are always hard-wired
+    full = pe == node.weights.shape[0] and simd == node.fan_in
+    return WeightMode.CONSTANT if full else WeightMode.MEMORY
+
+
+def as_folding(node, spec) -> Folding:
+    """One layer's folding from a :class:`Folding` or a ``{"pe", "simd", "mode"?}`` dict, checked
+    against the layer: PE divides its outputs, SIMD its inputs; a jet layer reads all its jets at
+    once and keeps its coefficients hard-wired."""
+    o, k = node.weights.shape[0], node.fan_in
+    if isinstance(spec, Folding):
+        pe, simd, mode = spec.pe, spec.simd, spec.mode
+    else:
+        pe, simd, mode = spec.get("pe"), spec.get("simd", k if isinstance(node, JetConv) else None), spec.get("mode")
+    for what, v in (("PE", pe), ("SIMD", simd)):
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise BitfoldError(f"layer {node.name}: {what} must be an integer, not {v!r}")
+    if isinstance(node, JetConv) and simd != k:
+        raise BitfoldError(f"layer {node.name}: a jet layer reads all its {k} jets at once; give SIMD={k} "
+                           "or leave it out")
+    if pe not in divisors(o):
+        raise BitfoldError(f"layer {node.name}: PE={pe} does not divide its {o} outputs; "
+                           f"valid PE: {', '.join(map(str, divisors(o)))}")
+    if simd not in divisors(k):
+        raise BitfoldError(f"layer {node.name}: SIMD={simd} does not divide its {k} inputs; "
+                           f"valid SIMD: {', '.join(map(str, divisors(k)))}")
+    mode = mode or default_mode(node, pe, simd)
+    if mode not in tuple(WeightMode):
+        raise BitfoldError(f"layer {node.name}: weight mode must be 'memory' or 'constant', not {mode!r}")
+    if isinstance(node, JetConv) and mode != WeightMode.CONSTANT:
+        raise BitfoldError(f"layer {node.name}: a jet layer's coefficients are hard-wired (mode constant)")
+    return Folding(pe, simd, WeightMode(mode))
 
 
 def apply_folding(graph: Graph, folding: dict) -> Graph:
-    """Annotate layers with ``folding = {layer: {"pe": P, "simd": S, "mode": M?}}``."""
+    """Annotate layers with ``folding = {layer: Folding or {"pe": P, "simd": S, "mode": M?}}``."""
     names = layer_names(graph)
     unknown = sorted(set(folding) - set(names))
     if unknown:
@@ -40,80 +73,14 @@ def apply_folding(graph: Graph, folding: dict) -> Graph:
     missing = [n for n in names if n not in folding]
     if missing:
         raise BitfoldError(f"folding gives no PE/SIMD for layers {', '.join(missing)}")
-    nodes = []
-    for node in graph.nodes:
-        if isinstance(node, LAYERS):
-            spec = folding[node.name]
-            o, k = node.weights.shape[0], node.fan_in
-            pe, simd = spec.get("pe"), spec.get("simd", k if isinstance(node, JetConv) else None)
-            if isinstance(node, JetConv) and simd != k:
-                raise BitfoldError(f"layer {node.name}: a jet layer reads all its {k} jets at once; give SIMD={k} "
-                                   "or leave it out")
-            if pe not in divisors(o):
-                raise BitfoldError(f"layer {node.name}: PE={pe} does not divide its {o} outputs; "
-                                   f"valid PE: {', '.join(map(str, divisors(o)))}")
-            if simd not in divisors(k):
-                raise BitfoldError(f"layer {node.name}: SIMD={simd} does not divide its {k} inputs; "
-                                   f"valid SIMD: {', '.join(map(str, divisors(k)))}")
-            mode = spec.get("mode") or _default_mode(node, pe, simd)
-            if isinstance(node, JetConv) and mode != "constant":
-                raise BitfoldError(f"layer {node.name}: a jet layer's coefficients are hard-wired (mode constant)")
-            if mode not in ("memory", "constant"):
-                raise BitfoldError(f"layer {node.name}: weight mode must be 'memory' or 'constant', not {mode!r}")
-            node = node.replace(folding=Folding(pe, simd, mode))
-        nodes.append(node)
-    return graph.replace(nodes)
-
-
-def fold_cost(node, t_in, pe, simd):
-    """Relative area of a folding: PE x SIMD terms, PE accumulators, the rotating input register."""
-    term = 1 if t_in.kind == "bits" else t_in.bits + 1
-    acc = max(1, (node.fan_in * max(1, abs(t_in.lo), abs(t_in.hi))).bit_length() + 1)
-    rotate = 0 if simd == node.fan_in else node.fan_in * (1 if t_in.kind == "bits" else t_in.bits)
-    return pe * simd * term + pe * acc * 2 + rotate
-
-
-def auto_folding(graph: Graph, target_cycles: int) -> dict:
-    """The cheapest folding of every layer that meets ``target_cycles`` per image."""
-    from ..analysis import conv_cycles, input_beats, window_steps
-
-    if not isinstance(target_cycles, int) or target_cycles < 1:
-        raise BitfoldError(f"target cycles must be a positive integer, not {target_cycles!r}")
-    floor = input_beats(graph)
-    if floor > target_cycles:
-        raise BitfoldError(f"target of {target_cycles} cycles per image cannot be met: the input alone "
-                           f"streams {floor} beats per image; use --target-cycles {floor} or more")
-    folding = {}
-    for i, node in enumerate(graph.nodes):
-        if not isinstance(node, LAYERS):
-            continue
-        t_in = graph.in_type(i)
-        o, k = node.weights.shape[0], node.fan_in
-        if isinstance(node, Conv | JetConv):
-            cycles = functools.partial(conv_cycles, *window_steps(t_in.shape, node.kernel, node.stride, node.pads))
-        else:
-            cycles = int
-        fastest = cycles(1)
-        if fastest > target_cycles:
-            raise BitfoldError(f"layer {node.name}: even fully parallel it needs {fastest} cycles per image, more "
-                               f"than the target of {target_cycles}; use --target-cycles {fastest} or more")
-        best = None
-        for pe in divisors(o):
-            for simd in ([k] if isinstance(node, JetConv) else divisors(k)):
-                if cycles((o // pe) * (k // simd)) > target_cycles:
-                    continue
-                key = (fold_cost(node, t_in, pe, simd), -simd)
-                if best is None or key < best[0]:
-                    best = (key, pe, simd)
-        _, pe, simd = best
-        folding[node.name] = {"pe": pe, "simd": simd, "mode": _default_mode(node, pe, simd)}
-    return folding
+    return graph.replace([n.replace(folding=as_folding(n, folding[n.name])) if isinstance(n, LAYERS) else n
+                          for n in graph.nodes])
 
 
 def parallel_folding(graph: Graph) -> dict:
     """Every layer fully unrolled (PE = outputs, SIMD = inputs), weights hard-wired: one vector per
     cycle; for small layers, where the logic is affordable."""
-    return {n.name: {"pe": int(n.weights.shape[0]), "simd": n.fan_in, "mode": "constant"}
+    return {n.name: {"pe": int(n.weights.shape[0]), "simd": n.fan_in, "mode": str(WeightMode.CONSTANT)}
             for n in graph.nodes if isinstance(n, LAYERS)}
 
 
@@ -124,14 +91,18 @@ def unroll(folding: dict, graph: Graph, names) -> dict:
 
 
 def read_fold_file(path) -> dict:
-    """Read a fold.json: ``{"layer": {"pe": P, "simd": S, "mode": "memory" | "constant"}, ...}``."""
+    """Read a fold.json: ``{"layer": {"pe": P, "simd": S, "mode": "memory" | "constant"}, ...}``
+    (or the same under a ``"layers"`` key). Types and keys are checked here; whether the numbers
+    fit the layers, when the folding is applied."""
     path = Path(path)
     try:
         d = json.loads(path.read_text())
     except FileNotFoundError:
         raise BitfoldError(f"{path}: no such folding file") from None
-    except json.JSONDecodeError as e:
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise BitfoldError(f"{path}: not valid JSON ({e})") from None
+    except OSError as e:
+        raise BitfoldError(f"{path}: cannot be read ({e.strerror})") from None
     d = d.get("layers", d) if isinstance(d, dict) else d
     if not isinstance(d, dict) or not all(isinstance(v, dict) for v in d.values()):
         raise BitfoldError(f'{path}: expected {{"layer name": {{"pe": P, "simd": S, "mode": M}}, ...}}')
@@ -140,4 +111,10 @@ def read_fold_file(path) -> dict:
         if extra:
             raise BitfoldError(f"{path}: layer {name}: unknown keys {', '.join(sorted(extra))} "
                                "(expected pe, simd, mode)")
+        for key in ("pe", "simd"):
+            v = spec.get(key)
+            if key in spec and (isinstance(v, bool) or not isinstance(v, int)):
+                raise BitfoldError(f"{path}: layer {name}: {key} must be an integer, not {v!r}")
+        if "mode" in spec and spec["mode"] not in tuple(WeightMode):
+            raise BitfoldError(f"{path}: layer {name}: mode must be 'memory' or 'constant', not {spec['mode']!r}")
     return d

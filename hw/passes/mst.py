@@ -9,7 +9,8 @@ not real, and the plain unit is kept).
 
 from ..errors import BitfoldError
 from ..ir.graph import Conv, Dense, Graph, Threshold
-from ..mst import Schedule, mst_schedule
+from ..ir.schedule import Schedule
+from ..mst import mst_schedule
 
 __all__ = ["attach_mst", "mst_layers"]
 

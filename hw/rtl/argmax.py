@@ -2,12 +2,15 @@ from amaranth import Cat, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..plan.stream import ArgMaxPlan
+
 __all__ = ["ArgMax"]
 
 
 class ArgMax(wiring.Component):
-    """Class of a score vector: the index of the maximum, the lowest index winning ties (as
-    ``torch.argmax``). A balanced tree of compare-selects; registered output, full throughput.
+    """Class of a score vector (:class:`~hw.plan.stream.ArgMaxPlan`): the index of the maximum, the
+    lowest index winning ties (as ``torch.argmax``). A balanced tree of compare-selects; registered
+    output, full throughput.
 
     Members
     -------
@@ -17,25 +20,16 @@ class ArgMax(wiring.Component):
         The class in the low ``class_bits`` bits, then the scores unchanged.
     """
 
-    def __init__(self, classes: int, score_width: int):
-        self.classes, self.score_width = int(classes), int(score_width)
-        self.class_bits = max(1, (self.classes - 1).bit_length())
-        super().__init__({"i": In(stream.Signature(self.classes * self.score_width)),
-                          "o": Out(stream.Signature(self.class_bits + self.classes * self.score_width))})
-
-    @property
-    def register_bits(self) -> int:
-        return self.class_bits + self.classes * self.score_width + 1
-
-    memory_bits = 0
-    latency = 1
+    def __init__(self, plan: ArgMaxPlan):
+        self.plan = plan
+        super().__init__({"i": In(stream.Signature(plan.i_width)), "o": Out(stream.Signature(plan.o_width))})
 
     def elaborate(self, platform):
         m = Module()
-        w = self.score_width
+        w, class_bits = self.plan.score_width, self.plan.class_bits
         level = []
-        for c in range(self.classes):
-            v, ix = Signal(signed(w), name=f"v{c}"), Signal(self.class_bits, name=f"i{c}")
+        for c in range(self.plan.classes):
+            v, ix = Signal(signed(w), name=f"v{c}"), Signal(class_bits, name=f"i{c}")
             m.d.comb += [v.eq(self.i.payload[c * w:(c + 1) * w]), ix.eq(c)]
             level.append((v, ix))
         depth = 0
@@ -47,7 +41,7 @@ class ArgMax(wiring.Component):
                     nxt.append(level[j])
                     continue
                 (va, ia), (vb, ib) = level[j], level[j + 1]
-                v, ix = Signal(signed(w), name=f"v{depth}_{j}"), Signal(self.class_bits, name=f"i{depth}_{j}")
+                v, ix = Signal(signed(w), name=f"v{depth}_{j}"), Signal(class_bits, name=f"i{depth}_{j}")
                 take_b = vb > va  # strictly greater: on a tie the lower index (a) stays
                 m.d.comb += [v.eq(Mux(take_b, vb, va)), ix.eq(Mux(take_b, ib, ia))]
                 nxt.append((v, ix))

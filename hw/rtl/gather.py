@@ -2,13 +2,14 @@ from amaranth import Cat, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..errors import BitfoldError
+from ..plan.stream import GatherPlan
 
 __all__ = ["Gather"]
 
 
 class Gather(wiring.Component):
-    """Stream width converter, narrow to wide: ``count`` beats of ``width`` bits become one beat.
+    """Stream width converter, narrow to wide: ``count`` beats of ``width`` bits become one beat
+    (:class:`~hw.plan.stream.GatherPlan`).
 
     The first beat lands in the least significant bits (a flattened feature map in arrival order).
     Beats shift into a collecting register; the completed vector moves to the output register, so
@@ -20,21 +21,13 @@ class Gather(wiring.Component):
     o : ``Out(stream.Signature(width * count))``
     """
 
-    def __init__(self, width: int, count: int):
-        if width < 1 or count < 1:
-            raise BitfoldError(f"Gather needs a positive width and count, not {width} and {count}")
-        self.width, self.count = int(width), int(count)
-        super().__init__({"i": In(stream.Signature(self.width)), "o": Out(stream.Signature(self.width * self.count))})
-
-    @property
-    def register_bits(self) -> int:
-        return self.width * (2 * self.count - 1) + max(1, (self.count - 1).bit_length()) + 1
-
-    memory_bits = 0
+    def __init__(self, plan: GatherPlan):
+        self.plan = plan
+        super().__init__({"i": In(stream.Signature(plan.i_width)), "o": Out(stream.Signature(plan.o_width))})
 
     def elaborate(self, platform):
         m = Module()
-        w, n = self.width, self.count
+        w, n = self.plan.width, self.plan.count
         with m.If(self.o.ready):
             m.d.sync += self.o.valid.eq(0)
         if n == 1:

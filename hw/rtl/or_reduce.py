@@ -2,13 +2,15 @@ from amaranth import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..plan.stream import OrPoolPlan
+
 __all__ = ["OrReduce"]
 
 
 class OrReduce(wiring.Component):
-    """Binary max-pooling of one window: the OR, channel by channel, of ``pixels`` pixels.
-
-    The max of ±1 values is the OR of their bits. Registered output, full throughput.
+    """Binary max-pooling of one window: the OR, channel by channel, of ``pixels`` pixels
+    (:class:`~hw.plan.stream.OrPoolPlan`). The max of ±1 values is the OR of their bits.
+    Registered output, full throughput.
 
     Members
     -------
@@ -17,24 +19,16 @@ class OrReduce(wiring.Component):
     o : ``Out(stream.Signature(channels))``
     """
 
-    def __init__(self, pixels: int, channels: int):
-        self.pixels, self.channels = int(pixels), int(channels)
-        super().__init__({"i": In(stream.Signature(self.pixels * self.channels)),
-                          "o": Out(stream.Signature(self.channels))})
-
-    @property
-    def register_bits(self) -> int:
-        return self.channels + 1
-
-    memory_bits = 0
-    latency = 1
+    def __init__(self, plan: OrPoolPlan):
+        self.plan = plan
+        super().__init__({"i": In(stream.Signature(plan.i_width)), "o": Out(stream.Signature(plan.o_width))})
 
     def elaborate(self, platform):
         m = Module()
-        c = self.channels
+        c = self.plan.channels
         ored = Signal(c)
         acc = self.i.payload[:c]
-        for p in range(1, self.pixels):
+        for p in range(1, self.plan.pixels):
             acc = acc | self.i.payload[p * c:(p + 1) * c]
         m.d.comb += ored.eq(acc)
         m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready)

@@ -2,11 +2,14 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..plan.stream import SkidPlan
+
 __all__ = ["SkidBuffer"]
 
 
 class SkidBuffer(wiring.Component):
-    """Two-entry register slice: full throughput, and ``i.ready`` comes from a register.
+    """Two-entry register slice (:class:`~hw.plan.stream.SkidPlan`): full throughput, and
+    ``i.ready`` comes from a register.
 
     Placed between dataflow stages it cuts the combinational ready path that would otherwise run
     from the last layer back to the first (a long path limits Fmax), at one cycle of latency.
@@ -17,20 +20,13 @@ class SkidBuffer(wiring.Component):
     o : ``Out(stream.Signature(width))``
     """
 
-    def __init__(self, width: int):
-        self.width = int(width)
-        super().__init__({"i": In(stream.Signature(self.width)), "o": Out(stream.Signature(self.width))})
-
-    @property
-    def register_bits(self) -> int:
-        return 2 * self.width + 2
-
-    memory_bits = 0
-    latency = 1
+    def __init__(self, plan: SkidPlan):
+        self.plan = plan
+        super().__init__({"i": In(stream.Signature(plan.width)), "o": Out(stream.Signature(plan.width))})
 
     def elaborate(self, platform):
         m = Module()
-        skid = Signal(self.width)
+        skid = Signal(self.plan.width)
         skid_valid = Signal()
         m.d.comb += self.i.ready.eq(~skid_valid)
         take = self.i.valid & self.i.ready

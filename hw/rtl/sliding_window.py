@@ -3,7 +3,7 @@ from amaranth import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..errors import BitfoldError
+from ..plan.window import WindowPlan
 
 __all__ = ["SlidingWindow"]
 
@@ -18,17 +18,6 @@ class SlidingWindow(wiring.Component):
     there). After each shift that completes a window at a stride-aligned position, the window is
     read from fixed taps of the line buffer and emitted. A shift register maps to SRL/LUTRAM.
 
-    Parameters
-    ----------
-    channels, element_bits : int
-    height, width : int
-        Image size without padding.
-    kernel, stride : tuple of int
-    pads : tuple of int
-        (top, left, bottom, right).
-    pad_value : int
-        Element code of the border (for binary pixels: 0 is -1, 1 is +1).
-
     Members
     -------
     i : ``In(stream.Signature(channels * element_bits))``
@@ -36,61 +25,29 @@ class SlidingWindow(wiring.Component):
         Window pixel ``(r, c)`` (r-th row, c-th column of the window) is pixel ``r * kw + c``.
     """
 
-    def __init__(self, channels, element_bits, height, width, kernel, stride=(1, 1), pads=(0, 0, 0, 0),
-                 pad_value=0, name="swg"):
-        self.channels, self.element_bits = int(channels), int(element_bits)
-        self.height, self.width = int(height), int(width)
-        self.kernel, self.stride, self.pads = tuple(kernel), tuple(stride), tuple(pads)
-        self.pad_value, self.name = int(pad_value), name
-        kh, kw = self.kernel
-        t, l, b, r = self.pads
-        self.hp, self.wp = self.height + t + b, self.width + l + r
-        if kh > self.hp or kw > self.wp or min(self.kernel + self.stride) < 1:
-            raise BitfoldError(f"{name}: kernel {self.kernel} does not fit a padded image of {self.hp}x{self.wp}")
-        self.out_h = (self.hp - kh) // self.stride[0] + 1
-        self.out_w = (self.wp - kw) // self.stride[1] + 1
-        self.pixel_bits = self.channels * self.element_bits
-        super().__init__({
-            "i": In(stream.Signature(self.pixel_bits)),
-            "o": Out(stream.Signature(kh * kw * self.pixel_bits)),
-        })
-
-    @property
-    def steps_per_image(self) -> int:
-        """Cycles per image at full rate: one padded position per cycle."""
-        return self.hp * self.wp
-
-    @property
-    def windows_per_image(self) -> int:
-        return self.out_h * self.out_w
-
-    @property
-    def register_bits(self) -> int:
-        """The line buffer (a shift register: SRL/LUTRAM on FPGAs), counters and the window register."""
-        kh, kw = self.kernel
-        length = (kh - 1) * self.wp + kw
-        return (length - 1) * self.pixel_bits + kh * kw * self.pixel_bits + 1 + \
-            max(1, (self.hp - 1).bit_length()) + max(1, (self.wp - 1).bit_length())
-
-    memory_bits = 0
+    def __init__(self, plan: WindowPlan):
+        self.plan = plan
+        super().__init__({"i": In(stream.Signature(plan.i_width)), "o": Out(stream.Signature(plan.o_width))})
 
     def elaborate(self, platform):
         m = Module()
-        kh, kw = self.kernel
-        sh, sw = self.stride
-        t, l, _, _ = self.pads
-        pb = self.pixel_bits
-        length = (kh - 1) * self.wp + kw
+        plan = self.plan
+        kh, kw = plan.kernel
+        sh, sw = plan.stride
+        t, l, _, _ = plan.pads
+        pb = plan.pixel_bits
+        length = plan.length
+        hp, wp, height, width, out_h, out_w = plan.hp, plan.wp, plan.height, plan.width, plan.out_h, plan.out_w
         chain = Signal(max(1, (length - 1) * pb))  # pixels 1 .. length-1 (0 is the incoming one)
-        row = Signal(range(max(2, self.hp)))
-        col = Signal(range(max(2, self.wp)))
+        row = Signal(range(max(2, hp)))
+        col = Signal(range(max(2, wp)))
         # per-row / per-column flags, precomputed: inside the image? does a window end here?
-        rows_in = [t <= r < t + self.height for r in range(self.hp)]
-        cols_in = [l <= c < l + self.width for c in range(self.wp)]
-        rows_end = [r >= kh - 1 and (r - kh + 1) % sh == 0 and (r - kh + 1) // sh < self.out_h
-                    for r in range(self.hp)]
-        cols_end = [c >= kw - 1 and (c - kw + 1) % sw == 0 and (c - kw + 1) // sw < self.out_w
-                    for c in range(self.wp)]
+        rows_in = [t <= r < t + height for r in range(hp)]
+        cols_in = [l <= c < l + width for c in range(wp)]
+        rows_end = [r >= kh - 1 and (r - kh + 1) % sh == 0 and (r - kh + 1) // sh < out_h
+                    for r in range(hp)]
+        cols_end = [c >= kw - 1 and (c - kw + 1) % sw == 0 and (c - kw + 1) // sw < out_w
+                    for c in range(wp)]
         is_pad = Signal()
         emit = Signal()
         m.d.comb += [
@@ -102,15 +59,15 @@ class SlidingWindow(wiring.Component):
         m.d.comb += self.i.ready.eq(~is_pad & (~emit | can_emit))
         step = Signal()
         m.d.comb += step.eq((is_pad | self.i.valid) & (~emit | can_emit))
-        pad_pixel = Const(int(np.uint64(self.pad_value & ((1 << self.element_bits) - 1))), self.element_bits)
+        pad_pixel = Const(int(np.uint64(plan.pad_value & ((1 << plan.element_bits) - 1))), plan.element_bits)
         pixel = Signal(pb)
-        m.d.comb += pixel.eq(Mux(is_pad, Cat(*([pad_pixel] * self.channels)), self.i.payload))
+        m.d.comb += pixel.eq(Mux(is_pad, Cat(*([pad_pixel] * plan.channels)), self.i.payload))
         full = Signal(length * pb)  # newest pixel at offset 0
         m.d.comb += full.eq(Cat(pixel, chain))
         taps = []
         for r in range(kh):
             for c in range(kw):
-                off = (kh - 1 - r) * self.wp + (kw - 1 - c)
+                off = (kh - 1 - r) * wp + (kw - 1 - c)
                 tap = Signal(pb, name=f"tap{r}_{c}")
                 m.d.comb += tap.eq(full[off * pb:(off + 1) * pb])
                 taps.append(tap)
@@ -119,10 +76,10 @@ class SlidingWindow(wiring.Component):
         with m.If(step):
             if length > 1:
                 m.d.sync += chain.eq(full[:(length - 1) * pb])
-            last_col = col == self.wp - 1
+            last_col = col == wp - 1
             m.d.sync += col.eq(Mux(last_col, 0, col + 1))
             with m.If(last_col):
-                m.d.sync += row.eq(Mux(row == self.hp - 1, 0, row + 1))
+                m.d.sync += row.eq(Mux(row == hp - 1, 0, row + 1))
             with m.If(emit):
                 m.d.sync += [self.o.valid.eq(1), self.o.payload.eq(Cat(*taps))]
         return m

@@ -3,23 +3,13 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..errors import BitfoldError
+from ..plan.stream import FifoPlan
 
-__all__ = ["StreamFIFO", "memory_style"]
-
-
-def memory_style(depth: int, width: int, read_only: bool) -> str:
-    """How a memory is mapped, fixed in the RTL (Yosys ``ram_style``/``rom_style``) so synthesis
-    does not choose, and estimates of block RAM are exact. Weight ROMs of up to 64 words become
-    logic (a LUT6 per output bit holds 64 words); larger ones block RAM. FIFOs of up to 64 entries
-    or 2 kbit use distributed (LUT) RAM, larger ones block RAM."""
-    if read_only:
-        return "logic" if depth <= 64 else "block"
-    return "distributed" if depth <= 64 or depth * width <= 2048 else "block"
+__all__ = ["StreamFIFO"]
 
 
 class StreamFIFO(wiring.Component):
-    """A first-in first-out queue between two stages, in memory.
+    """A first-in first-out queue between two stages, in memory (:class:`~hw.plan.stream.FifoPlan`).
 
     Sized to hold a whole image of the feature map on its link, it decouples neighbouring layers:
     a layer that is fast on some rows and slow on others (a convolution reading rows its
@@ -34,29 +24,15 @@ class StreamFIFO(wiring.Component):
     o : ``Out(stream.Signature(width))``
     """
 
-    def __init__(self, width: int, depth: int):
-        if depth < 3:
-            raise BitfoldError(f"StreamFIFO depth must be at least 3, not {depth}")
-        self.width, self.depth = int(width), int(depth)
-        self.style = memory_style(self.depth - 1, self.width, read_only=False)
-        super().__init__({"i": In(stream.Signature(self.width)), "o": Out(stream.Signature(self.width))})
-
-    @property
-    def register_bits(self) -> int:
-        """The pointers, the level and the valid flag (the read data register is the memory's)."""
-        return 3 * (self.depth - 1).bit_length() + 1 + 1
-
-    @property
-    def memory_bits(self) -> int:
-        return (self.depth - 1) * self.width
-
-    latency = 2
+    def __init__(self, plan: FifoPlan):
+        self.plan = plan
+        super().__init__({"i": In(stream.Signature(plan.width)), "o": Out(stream.Signature(plan.width))})
 
     def elaborate(self, platform):
         m = Module()
-        inner = self.depth - 1
-        m.submodules.storage = mem = Memory(shape=self.width, depth=inner, init=[],
-                                            attrs={"ram_style": self.style})
+        inner = self.plan.entries
+        m.submodules.storage = mem = Memory(shape=self.plan.width, depth=inner, init=[],
+                                            attrs={"ram_style": str(self.plan.style)})
         wp, rp = mem.write_port(), mem.read_port()
         produce, consume = Signal(range(inner)), Signal(range(inner))
         level = Signal(range(inner + 1))

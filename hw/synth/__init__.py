@@ -1,13 +1,14 @@
 """Open-source synthesis: Yosys for LUT/FF/BRAM counts (xc7, ice40, ecp5), nextpnr for Fmax.
 
-:func:`synth_design` synthesizes a lowered design whole and layer by layer, out of context.
+:func:`synth_design` synthesizes a planned design whole and layer by layer, out of context. The
+regression set, its synthesis and the estimator's calibration live here too (they need RTL and Yosys).
 """
 
 from amaranth.back import verilog as _verilog
 from tqdm import tqdm
 
-from ..rtl.dataflow import Dataflow
-from .families import FAMILIES, family
+from ..families import FAMILIES, family
+from ..rtl.build import dataflow
 from .nextpnr import place_and_route
 from .yosys import synthesize, yosys_version
 
@@ -16,22 +17,21 @@ __all__ = ["synth_design", "synthesize", "place_and_route", "yosys_version", "FA
 COUNTS = ("lut", "ff", "carry", "mux", "lutram", "srl", "bram", "dsp")
 
 
-def layer_verilog(lowered, info) -> tuple:
-    """``(top name, Verilog)`` of one layer's stages alone, for per-layer synthesis."""
-    stages = dict(lowered.top.stages)
-    name = "layer_" + "".join(ch if ch.isalnum() else "_" for ch in info["name"]).lower()
-    top = Dataflow([(n, stages[n]) for n in info["stages"]])
-    return name, _verilog.convert(top, name=name, emit_src=False)
+def layer_verilog(layer) -> tuple:
+    """``(top name, Verilog)`` of one layer's stages (a :class:`~hw.plan.LayerPlan`) alone, for
+    per-layer synthesis."""
+    name = "layer_" + "".join(ch if ch.isalnum() else "_" for ch in layer.name).lower()
+    return name, _verilog.convert(dataflow(layer.stages), name=name, emit_src=False)
 
 
-def synth_design(lowered, verilog: str, top: str, family_name: str, cache_dir, per_layer: bool = True,
+def synth_design(plan, verilog: str, top: str, family_name: str, cache_dir, per_layer: bool = True,
                  pnr: bool = False, device: str | None = None, progress: bool = True) -> dict:
     """Synthesize the whole design (``verilog``, module ``top``) and, with ``per_layer``, each layer
     on its own; with ``pnr`` place and route the whole design for Fmax and utilization."""
     family(family_name)
     jobs = [("total", top, verilog)]
     if per_layer:
-        jobs += [(info["name"], *layer_verilog(lowered, info)) for info in lowered.layers]
+        jobs += [(layer.name, *layer_verilog(layer)) for layer in plan.layers]
     out = {"family": family_name, "yosys": yosys_version(), "layers": {}}
     bar = tqdm(jobs, desc=f"yosys {family_name}", unit="design", disable=not progress)
     for name, mod, text in bar:

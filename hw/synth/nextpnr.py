@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from ..errors import BitfoldError
+from ..families import family
 from ..io import atomic_write_json
-from .families import family
 from .yosys import _tool
 
 __all__ = ["place_and_route", "ROUTER"]

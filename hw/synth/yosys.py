@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from ..errors import BitfoldError
+from ..families import Family, family
 from ..io import atomic_write_json, atomic_write_text
-from .families import Family, family
 
 __all__ = ["synthesize", "yosys_version", "count_cells", "YOSYS"]
 

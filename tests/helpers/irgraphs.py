@@ -37,7 +37,7 @@ def random_net(seed=0, in_shape=(1, 8, 8), in_bits=8, convs=((3, 1, 0),), pool=2
     """A small streamlined network with seeded random weights and channel counts:
     Quantize -> [Conv(k, stride, pad) -> threshold]... -> [MaxPool] -> Flatten -> [Dense -> threshold]...
     -> Dense -> Scores."""
-    from hw.ir.synthetic import synthetic_graph
+    from hw.synthetic import synthetic_graph
 
     rng = np.random.default_rng(seed)
     layers = [("conv", int(rng.integers(2, 7)), k, s, p) for k, s, p in convs]

@@ -1,13 +1,13 @@
-"""Random networks folded for hardware, and a check that streams images through the lowered design."""
+"""Random networks folded for hardware, and a check that streams images through the built design."""
 
 import tempfile
 
 import numpy as np
 
 from hw.ir import interp
-from hw.layout import input_layout, output_layout
-from hw.lower import lower
-from hw.passes import auto_folding, hardware_pipeline, run_pipeline, to_hwc
+from hw.passes import hardware_pipeline, run_pipeline, to_hwc
+from hw.plan import auto_folding, plan_graph
+from hw.rtl.build import dataflow
 from irgraphs import random_net
 from sim.amaranth_run import run_stream
 from sim.stream import Gaps
@@ -28,13 +28,13 @@ def random_codes(graph, n, seed=0):
     return np.random.default_rng(seed).integers(t.lo, t.hi + 1, (n,) + t.shape)
 
 
-def simulate(graph, codes, gap=0.3, seed=0, fifo="image", cycles=None):
-    """Stream ``codes`` through the lowered design (Amaranth simulator); returns decoded
+def simulate(graph, codes, gap=0.3, seed=0, queues="image", cycles=None):
+    """Stream ``codes`` through the built design (Amaranth simulator); returns decoded
     ``(classes, scores)`` and the reference's."""
-    low = lower(graph, fifo=fifo)
-    inl, outl = input_layout(graph), output_layout(graph)
+    plan = plan_graph(graph, queues)
+    inl, outl = plan.input, plan.output
     beats = [b for img in inl.images(codes) for b in inl.beats_of(img)]
-    out = run_stream(low.top, beats, len(codes), Gaps(gap, seed), Gaps(gap, seed + 1), cycles=cycles,
+    out = run_stream(dataflow(plan), beats, len(codes), Gaps(gap, seed), Gaps(gap, seed + 1), cycles=cycles,
                      max_cycles=100_000 * len(codes))
     dec = [outl.decode(b) for b in out]
     ref = interp.run(graph, codes, from_codes=True)

@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from hw.errors import BitfoldError
 from hw.ir import interp
 from hw.ir.graph import Graph
-from hw.mst import Schedule, brute_force_cost, hamming, mst_schedule, scheduled_popcounts
+from hw.ir.schedule import Schedule, scheduled_popcounts
+from hw.mst import brute_force_cost, hamming, mst_schedule
 
 
 def _weights(seed, o, k, flip=0.25):

@@ -6,6 +6,20 @@ import pytest
 
 import rtlcheck
 from hw.ir import interp
+from hw.ir.schedule import Schedule
+from hw.plan import (
+    ArgMaxPlan,
+    FifoPlan,
+    GatherPlan,
+    JetPlan,
+    MSTPlan,
+    MVTUPlan,
+    OrPoolPlan,
+    ScoreOut,
+    SkidPlan,
+    ThresholdOut,
+    WindowPlan,
+)
 from hw.rtl.argmax import ArgMax
 from hw.rtl.gather import Gather
 from hw.rtl.mvtu import MVTU
@@ -31,15 +45,15 @@ def test_mvtu(case, tmp_path):
     k, o = case["k"], case["o"]
     signed = case.get("signed", False)
     w, x, acc, hw_acc = rtlcheck.mvtu_case(rng, k, o, case["in_bits"], signed, 12)
-    common = dict(pe=case["pe"], simd=case["simd"], in_bits=case["in_bits"], in_signed=signed, mode=case["mode"])
+    common = dict(in_bits=case["in_bits"], in_signed=signed, mode=case["mode"])
     if case.get("out") == "scores":
         bias = rng.integers(-3, 4, o)
-        dut = MVTU(w, score_sign=-1, score_bias=bias, score_width=12, **common)
+        dut = MVTU(MVTUPlan("mvtu", w, case["pe"], case["simd"], ScoreOut(-1, bias, 12), **common))
         want, bits, sgn = interp.scores(acc, -1, bias), 12, True
     else:
         t = rng.integers(hw_acc.min(), hw_acc.max() + 1, o)
         d = rng.choice([-1, 1], o)
-        dut = MVTU(w, thresholds=t, directions=d, **common)
+        dut = MVTU(MVTUPlan("mvtu", w, case["pe"], case["simd"], ThresholdOut(t, d), **common))
         want, bits, sgn = interp.threshold(hw_acc, t, d), 1, False
     out = verilated(dut, rtlcheck.pack(x, max(1, case["in_bits"])), 12, tmp_path)
     assert np.array_equal(rtlcheck.unpack(out, o, bits, sgn), want)
@@ -48,7 +62,7 @@ def test_mvtu(case, tmp_path):
 def test_sliding_window(tmp_path):
     rng = np.random.default_rng(2)
     x = rng.integers(0, 2, (2, 3, 6, 7))
-    dut = SlidingWindow(3, 1, 6, 7, (3, 3), (2, 1), (1, 1, 1, 1), 0)
+    dut = SlidingWindow(WindowPlan("swg", 3, 1, 6, 7, (3, 3), (2, 1), (1, 1, 1, 1), 0))
     want = rtlcheck.window_case(x, (3, 3), (2, 1), (1, 1, 1, 1), 0)
     out = verilated(dut, rtlcheck.pack(x.transpose(0, 2, 3, 1).reshape(-1, 3), 1), len(want), tmp_path)
     assert np.array_equal(rtlcheck.unpack(out, 27, 1), want)
@@ -57,14 +71,14 @@ def test_sliding_window(tmp_path):
 def test_or_reduce_gather_argmax(tmp_path):
     rng = np.random.default_rng(3)
     win = rng.integers(0, 2, (20, 4, 5))
-    out = verilated(OrReduce(4, 5), rtlcheck.pack(win.reshape(20, -1), 1), 20, tmp_path / "or")
+    out = verilated(OrReduce(OrPoolPlan(4, 5)), rtlcheck.pack(win.reshape(20, -1), 1), 20, tmp_path / "or")
     assert np.array_equal(rtlcheck.unpack(out, 5, 1), win.max(axis=1))
     beats = rng.integers(0, 64, 24).tolist()
-    out = verilated(Gather(6, 4), beats, 6, tmp_path / "gather")
+    out = verilated(Gather(GatherPlan(6, 4)), beats, 6, tmp_path / "gather")
     assert out == rtlcheck.pack(np.array(beats).reshape(6, 4), 6)
     scores = rng.integers(-8, 8, (30, 10))
     scores[::4] = 3
-    dut = ArgMax(10, 5)
+    dut = ArgMax(ArgMaxPlan(10, 5))
     out = verilated(dut, rtlcheck.pack(scores, 5), 30, tmp_path / "argmax")
     assert [b & 15 for b in out] == interp.argmax(scores).tolist()
 
@@ -73,7 +87,7 @@ def test_jet_unit(tmp_path):
     from hw.rtl.jet_unit import JetUnit
 
     co, win, want, t, d = rtlcheck.jet_case(np.random.default_rng(5), 8, 2, 8, True, n=10)
-    out = verilated(JetUnit(co, 2, in_bits=8, thresholds=t, directions=d),
+    out = verilated(JetUnit(JetPlan("jet", co, 2, ThresholdOut(t, d), in_bits=8)),
                     rtlcheck.pack(win.reshape(len(win), -1), 8), 10, tmp_path)
     assert np.array_equal(rtlcheck.unpack(out, 8, 1), want)
 
@@ -83,13 +97,14 @@ def test_mst_unit(bound, tmp_path):
     from hw.rtl.mst_unit import MSTUnit
 
     w, parents, x, t, d, want = rtlcheck.mst_case(np.random.default_rng(6), 24, 72, bound, n=30)
-    dut = MSTUnit(w, parents, t, d)
-    assert dut.schedule.max_depth <= (bound if bound is not None else 24) and dut.xnors < 24 * 72
-    out = verilated(dut, rtlcheck.pack(x, 1), len(x), tmp_path, seed=bound or 0)
+    plan = MSTPlan("mst", w, Schedule(parents), ThresholdOut(t, d))
+    assert plan.schedule.max_depth <= (bound if bound is not None else 24) and plan.xnors < 24 * 72
+    out = verilated(MSTUnit(plan), rtlcheck.pack(x, 1), len(x), tmp_path, seed=bound or 0)
     assert np.array_equal(rtlcheck.unpack(out, 24, 1), want)
 
 
-@pytest.mark.parametrize("unit", [SkidBuffer(7), StreamFIFO(7, 20)], ids=["skid", "fifo"])
+@pytest.mark.parametrize("unit", [lambda: SkidBuffer(SkidPlan(7)), lambda: StreamFIFO(FifoPlan(7, 20))],
+                         ids=["skid", "fifo"])
 def test_queues(unit, tmp_path):
     beats = list(range(100))
-    assert verilated(unit, beats, 100, tmp_path) == beats
+    assert verilated(unit(), beats, 100, tmp_path) == beats

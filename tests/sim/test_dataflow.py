@@ -1,10 +1,10 @@
-"""Whole lowered networks under Verilator through the per-beat cocotb driver."""
+"""Whole built networks under Verilator through the per-beat cocotb driver."""
 
 import pytest
 
 from hw.ir import interp
-from hw.layout import input_layout, output_layout
-from hw.lower import lower
+from hw.plan import plan_graph
+from hw.rtl.build import dataflow
 from nets import folded_net, random_codes
 from sim.components import run_component
 
@@ -18,9 +18,10 @@ pytestmark = pytest.mark.verilator
 def test_random_network_per_beat_driver(seed, kw, target, tmp_path):
     g = folded_net(seed, target=target, **kw)
     codes = random_codes(g, 5, seed)
-    inl, outl = input_layout(g), output_layout(g)
+    plan = plan_graph(g)
+    inl, outl = plan.input, plan.output
     beats = [b for img in inl.images(codes) for b in inl.beats_of(img)]
-    out = run_component(lower(g).top, beats, len(codes), tmp_path, seed=seed)
+    out = run_component(dataflow(plan), beats, len(codes), tmp_path, seed=seed)
     ref = interp.run(g, codes, from_codes=True)
     assert [outl.decode(b)[1] for b in out] == ref.tolist()
     assert [outl.decode(b)[0] for b in out] == interp.argmax(ref).tolist()

@@ -5,8 +5,9 @@ from hypothesis import strategies as st
 
 import rtlcheck
 from hw.errors import BitfoldError
+from hw.passes.fold import divisors
+from hw.plan import JetPlan, ThresholdOut
 from hw.rtl.jet_unit import JetUnit
-from hw.rtl.mvtu import divisors
 from rtlcheck import jet_case
 
 pytestmark = pytest.mark.amaranth_sim
@@ -19,11 +20,11 @@ def test_jet_unit_equals_reference(o, c, in_bits, constrained, seed, data):
     pe = data.draw(st.sampled_from(divisors(o)))
     rng = np.random.default_rng(seed)
     co, win, want, t, d = jet_case(rng, o, c, in_bits, constrained)
-    dut = JetUnit(co, pe, in_bits=in_bits, thresholds=t, directions=d)
+    dut = JetUnit(JetPlan("jet", co, pe, ThresholdOut(t, d), in_bits=in_bits))
     out = rtlcheck.run(dut, rtlcheck.pack(win.reshape(len(win), -1), max(1, in_bits)), len(win), seed=seed)
     assert np.array_equal(rtlcheck.unpack(out, o, 1), want)
 
 
 def test_bad_coefficients():
     with pytest.raises(BitfoldError, match=r"jet coefficients must be an \(outputs, channels, 9\) array of -1, 0, \+1"):
-        JetUnit(np.full((2, 1, 9), 2), 1, thresholds=[0, 0], directions=[1, 1])
+        JetPlan("jet", np.full((2, 1, 9), 2), 1, ThresholdOut([0, 0], [1, 1]))

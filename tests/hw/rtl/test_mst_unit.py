@@ -4,6 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rtlcheck
+from hw.ir.schedule import Schedule
+from hw.plan import MSTPlan, ThresholdOut
 from hw.rtl.mst_unit import MSTUnit
 from sim.amaranth_run import run_stream
 
@@ -12,23 +14,23 @@ pytestmark = pytest.mark.amaranth_sim
 
 def case(seed, o, k, bound, n=12):
     w, parents, x, t, d, want = rtlcheck.mst_case(np.random.default_rng(seed), o, k, bound, n)
-    return MSTUnit(w, parents, t, d), x, want
+    return MSTPlan("mst", w, Schedule(parents), ThresholdOut(t, d)), x, want
 
 
 @settings(max_examples=20, deadline=None)
 @given(o=st.integers(1, 16), k=st.integers(1, 60), bound=st.sampled_from([None, 0, 1, 2, 5]),
        seed=st.integers(0, 2**16))
 def test_mst_unit_equals_reference(o, k, bound, seed):
-    dut, x, want = case(seed, o, k, bound)
-    out = rtlcheck.run(dut, rtlcheck.pack(x, 1), len(x), seed=seed)
+    plan, x, want = case(seed, o, k, bound)
+    out = rtlcheck.run(MSTUnit(plan), rtlcheck.pack(x, 1), len(x), seed=seed)
     assert np.array_equal(rtlcheck.unpack(out, o, 1), want)
 
 
 def test_one_vector_per_cycle_and_stated_latency():
-    dut, x, want = case(7, 12, 40, 3, n=20)
+    plan, x, want = case(7, 12, 40, 3, n=20)
     cycles = []
-    out = run_stream(dut, rtlcheck.pack(x, 1), len(x), cycles=cycles)
+    out = run_stream(MSTUnit(plan), rtlcheck.pack(x, 1), len(x), cycles=cycles)
     assert np.array_equal(rtlcheck.unpack(out, 12, 1), want)
     assert np.all(np.diff(cycles) == 1)
-    assert cycles[0] == 1 + dut.latency + 1
-    assert dut.xnors < 12 * 40
+    assert cycles[0] == plan.latency + 1
+    assert plan.xnors < 12 * 40

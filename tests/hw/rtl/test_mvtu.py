@@ -6,7 +6,9 @@ from hypothesis import strategies as st
 import rtlcheck
 from hw.errors import BitfoldError
 from hw.ir import interp
-from hw.rtl.mvtu import MVTU, divisors
+from hw.passes.fold import divisors
+from hw.plan import MVTUPlan, ScoreOut, ThresholdOut
+from hw.rtl.mvtu import MVTU
 from sim.amaranth_run import run_stream
 
 pytestmark = pytest.mark.amaranth_sim
@@ -29,11 +31,11 @@ def build_case(p, vectors=6):
     signed = p["in_signed"] and p["in_bits"] > 1
     w, x, acc, hw_acc = rtlcheck.mvtu_case(rng, p["k"], p["o"], p["in_bits"], signed, vectors)
     eb = max(1, p["in_bits"])
-    common = dict(pe=p["pe"], simd=p["simd"], in_bits=p["in_bits"], in_signed=signed, mode=p["mode"])
+    common = dict(in_bits=p["in_bits"], in_signed=signed, mode=p["mode"])
     if p["out"] == "threshold":
         t = rng.integers(hw_acc.min() - 1, hw_acc.max() + 2, p["o"])
         d = rng.choice([-1, 1], p["o"])
-        dut = MVTU(w, thresholds=t, directions=d, **common)
+        plan = MVTUPlan("mvtu", w, p["pe"], p["simd"], ThresholdOut(t, d), **common)
         want = interp.threshold(hw_acc, t, d)
         decode = (p["o"], 1, False)
     else:
@@ -41,47 +43,48 @@ def build_case(p, vectors=6):
         bias = rng.integers(-5, 6, p["o"])
         scores = interp.scores(acc, sign, bias)
         width = int(max(np.abs(scores).max(), np.abs(acc).max() + 5)).bit_length() + 2
-        dut = MVTU(w, score_sign=sign, score_bias=bias, score_width=width, **common)
+        plan = MVTUPlan("mvtu", w, p["pe"], p["simd"], ScoreOut(sign, bias, width), **common)
         want = scores
         decode = (p["o"], width, True)
-    return dut, rtlcheck.pack(x, eb), want, decode
+    return plan, rtlcheck.pack(x, eb), want, decode
 
 
 @settings(max_examples=25, deadline=None)
 @given(p=mvtu_params())
 def test_mvtu_equals_reference_with_gaps_and_backpressure(p):
-    dut, beats, want, (count, bits, signed) = build_case(p)
-    out = rtlcheck.run(dut, beats, len(beats), seed=p["seed"])
+    plan, beats, want, (count, bits, signed) = build_case(p)
+    out = rtlcheck.run(MVTU(plan), beats, len(beats), seed=p["seed"])
     assert np.array_equal(rtlcheck.unpack(out, count, bits, signed), want)
 
 
 @pytest.mark.parametrize("in_bits", [0, 8])
 def test_fully_parallel_unit_takes_a_vector_every_cycle(in_bits):
     p = dict(k=16, o=4, pe=4, simd=16, in_bits=in_bits, in_signed=False, mode="constant", out="threshold", seed=3)
-    dut, beats, want, (count, bits, signed) = build_case(p, vectors=20)
+    plan, beats, want, (count, bits, signed) = build_case(p, vectors=20)
     cycles = []
-    out = run_stream(dut, beats, len(beats), cycles=cycles)
+    out = run_stream(MVTU(plan), beats, len(beats), cycles=cycles)
     assert np.array_equal(rtlcheck.unpack(out, count, bits, signed), want)
     assert np.all(np.diff(cycles) == 1)  # II = 1
-    assert dut.cycles_per_vector == 1
+    assert plan.cycles_per_vector == 1
 
 
 @pytest.mark.parametrize("pe,simd", [(1, 1), (2, 4), (4, 8)])
 def test_back_to_back_vectors_and_stated_latency(pe, simd):
     p = dict(k=8, o=4, pe=pe, simd=simd, in_bits=0, in_signed=False, mode="memory", out="threshold", seed=5)
-    dut, beats, want, (count, bits, signed) = build_case(p, vectors=10)
+    plan, beats, want, (count, bits, signed) = build_case(p, vectors=10)
     cycles = []
-    out = run_stream(dut, beats, len(beats), cycles=cycles)
+    out = run_stream(MVTU(plan), beats, len(beats), cycles=cycles)
     assert np.array_equal(rtlcheck.unpack(out, count, bits, signed), want)
-    assert np.all(np.diff(cycles) == dut.cycles_per_vector)  # no bubble between vectors
-    # vector 0 is taken at edge 1, its result registered `latency` edges later, and sampled by the
-    # sink at the edge after that
-    assert cycles[0] == 1 + dut.latency + 1
+    assert np.all(np.diff(cycles) == plan.cycles_per_vector)  # no bubble between vectors
+    # vector 0 is offered in cycle 0, its result offered `latency` cycles later and sampled by the
+    # sink at the end of that cycle
+    assert cycles[0] == plan.latency + 1
 
 
 def test_folding_that_does_not_divide_lists_the_valid_values():
     w = np.zeros((6, 10), np.uint8)
+    out = ThresholdOut(np.zeros(6), np.ones(6))
     with pytest.raises(BitfoldError, match=r"^fc: PE=4 does not divide 6 outputs; valid PE: \[1, 2, 3, 6\]$"):
-        MVTU(w, pe=4, simd=1, thresholds=np.zeros(6), directions=np.ones(6), name="fc")
+        MVTUPlan("fc", w, 4, 1, out)
     with pytest.raises(BitfoldError, match=r"^fc: SIMD=3 does not divide 10 inputs; valid SIMD: \[1, 2, 5, 10\]$"):
-        MVTU(w, pe=1, simd=3, thresholds=np.zeros(6), directions=np.ones(6), name="fc")
+        MVTUPlan("fc", w, 1, 3, out)

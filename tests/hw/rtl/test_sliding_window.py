@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 import rtlcheck
 from hw.errors import BitfoldError
+from hw.plan import WindowPlan
 from hw.rtl.sliding_window import SlidingWindow
 
 pytestmark = pytest.mark.amaranth_sim
@@ -20,14 +21,14 @@ def test_windows_equal_reference_im2col(c, eb, h, w, k, s, pad, images, seed):
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 2**eb, (images, c, h, w))
     pad_value = int(rng.integers(0, 2**eb))
-    dut = SlidingWindow(c, eb, h, w, (k, k), (s, s), (pad,) * 4, pad_value)
+    plan = WindowPlan("swg", c, eb, h, w, (k, k), (s, s), (pad,) * 4, pad_value)
     want = rtlcheck.window_case(x, (k, k), (s, s), (pad,) * 4, pad_value)
     beats = rtlcheck.pack(x.transpose(0, 2, 3, 1).reshape(-1, c), eb)
-    out = rtlcheck.run(dut, beats, len(want), seed=seed)
+    out = rtlcheck.run(SlidingWindow(plan), beats, len(want), seed=seed)
     assert np.array_equal(rtlcheck.unpack(out, k * k * c, eb), want)
-    assert dut.windows_per_image == len(want) // images
+    assert plan.windows == len(want) // images
 
 
 def test_kernel_larger_than_image():
     with pytest.raises(BitfoldError, match=r"^conv: kernel \(5, 5\) does not fit a padded image of 4x4$"):
-        SlidingWindow(1, 1, 4, 4, (5, 5), name="conv")
+        WindowPlan("conv", 1, 1, 4, 4, (5, 5))

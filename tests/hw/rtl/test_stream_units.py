@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import rtlcheck
 from hw.ir import interp
+from hw.plan import ArgMaxPlan, FifoPlan, GatherPlan, OrPoolPlan, SkidPlan
 from hw.rtl.argmax import ArgMax
 from hw.rtl.gather import Gather
 from hw.rtl.or_reduce import OrReduce
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.amaranth_sim
 def test_or_reduce(pixels, c, seed):
     rng = np.random.default_rng(seed)
     win = rng.integers(0, 2, (30, pixels, c))
-    out = rtlcheck.run(OrReduce(pixels, c), rtlcheck.pack(win.reshape(30, -1), 1), 30, seed=seed)
+    out = rtlcheck.run(OrReduce(OrPoolPlan(pixels, c)), rtlcheck.pack(win.reshape(30, -1), 1), 30, seed=seed)
     assert np.array_equal(rtlcheck.unpack(out, c, 1), win.max(axis=1))
 
 
@@ -30,12 +31,12 @@ def test_or_reduce(pixels, c, seed):
 def test_gather(width, count, seed):
     rng = np.random.default_rng(seed)
     beats = rng.integers(0, 2**width, 5 * count).tolist()
-    out = rtlcheck.run(Gather(width, count), beats, 5, seed=seed)
+    out = rtlcheck.run(Gather(GatherPlan(width, count)), beats, 5, seed=seed)
     assert out == rtlcheck.pack(np.array(beats).reshape(5, count), width)
 
 
-@pytest.mark.parametrize("unit", [lambda: SkidBuffer(9), lambda: StreamFIFO(9, 3), lambda: StreamFIFO(9, 37),
-                                  lambda: StreamFIFO(40, 300)])
+@pytest.mark.parametrize("unit", [lambda: SkidBuffer(SkidPlan(9)), lambda: StreamFIFO(FifoPlan(9, 3)),
+                                  lambda: StreamFIFO(FifoPlan(9, 37)), lambda: StreamFIFO(FifoPlan(40, 300))])
 @pytest.mark.parametrize("gap", [0.0, 0.5])
 def test_queues_keep_order_and_full_rate(unit, gap):
     beats = list(range(300, 400))
@@ -52,8 +53,8 @@ def test_argmax_lowest_index_wins_ties(classes, width, seed):
     rng = np.random.default_rng(seed)
     scores = rng.integers(-(2 ** (width - 1)), 2 ** (width - 1), (40, classes))
     scores[::3, :] = scores[::3, :1]  # every third vector: all tied
-    dut = ArgMax(classes, width)
-    out = rtlcheck.run(dut, rtlcheck.pack(scores, width), 40, seed=seed)
-    got = [b & ((1 << dut.class_bits) - 1) for b in out]
+    plan = ArgMaxPlan(classes, width)
+    out = rtlcheck.run(ArgMax(plan), rtlcheck.pack(scores, width), 40, seed=seed)
+    got = [b & ((1 << plan.class_bits) - 1) for b in out]
     assert got == interp.argmax(scores).tolist()
-    assert np.array_equal(rtlcheck.unpack([b >> dut.class_bits for b in out], classes, width, True), scores)
+    assert np.array_equal(rtlcheck.unpack([b >> plan.class_bits for b in out], classes, width, True), scores)

@@ -3,10 +3,10 @@
 import pytest
 
 from hw.errors import BitfoldError
-from hw.estimate import estimate_stages
-from hw.estimate.baselines import load_baseline
-from hw.estimate.dataset import design_verilog
+from hw.estimate import estimate_units
 from hw.synth import FAMILIES, place_and_route, synthesize, yosys_version
+from hw.synth.baselines import load_baseline
+from hw.synth.regression import design_verilog
 from hw.synth.yosys import count_cells
 
 SMALL = ["skid-256", "argmax-26x14", "mvtu-int4s-logic-36x8-p2s12", "fifo-16x677-block", "or-16x32"]
@@ -33,7 +33,7 @@ def test_synthesis_matches_baseline_and_estimate(name, family, tmp_path):
     if base is not None:  # same Yosys version: the same counts
         b = base["families"][family][name]
         assert (r["lut"], r["ff"], r["bram"]) == (b["lut"], b["ff"], b["bram"])
-    est = estimate_stages(stages, family)
+    est = estimate_units([s.unit for s in stages], family)
     assert est["bram"] == r["bram"]
     if r["lut"] >= 100:
         assert abs(est["lut"] - r["lut"]) <= 0.15 * r["lut"], (est, r)

@@ -1,4 +1,4 @@
-"""How IR tensors travel on the top-level streams, shared by the lowering, the simulators and the
+"""How IR tensors travel on the top-level streams, shared by the plan, the simulators and the
 tests (so a layout is defined once).
 
 Input: one beat per pixel in raster order (for a vector input, one beat per element); a beat holds
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .ir.graph import Graph
+from ..ir.graph import Graph, Kind
 
 __all__ = ["InputLayout", "OutputLayout", "input_layout", "output_layout"]
 
@@ -86,7 +86,7 @@ def input_layout(graph: Graph) -> InputLayout:
         channels, beats = t.shape[0], t.shape[1] * t.shape[2]
     else:
         channels, beats = 1, t.shape[0]
-    return InputLayout(t.shape, channels, t.bits, t.kind == "int" and t.lo < 0, beats)
+    return InputLayout(t.shape, channels, t.bits, t.kind == Kind.INT and t.lo < 0, beats)
 
 
 def output_layout(graph: Graph) -> OutputLayout:

@@ -1,18 +1,11 @@
-"""Synthesize the regression set (:mod:`hw.estimate.regression`) and collect the counts."""
+"""Synthesize the regression set (:mod:`hw.synth.regression`) and collect the counts."""
 
-from amaranth.back import verilog as _verilog
 from tqdm import tqdm
 
-from ..synth import synthesize
-from .regression import DESIGNS, build, top_of
+from .regression import DESIGNS, design_verilog
+from .yosys import synthesize
 
-__all__ = ["collect", "design_verilog"]
-
-
-def design_verilog(name):
-    kind, stages, _ = build(name)
-    top = "reg_" + "".join(ch if ch.isalnum() else "_" for ch in name)
-    return kind, stages, top, _verilog.convert(top_of(stages), name=top, emit_src=False)
+__all__ = ["collect"]
 
 
 def collect(family_name, cache_dir, names=None, progress=True) -> list:

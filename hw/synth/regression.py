@@ -1,36 +1,42 @@
 """The regression set: designs synthesized to calibrate and validate the estimator.
 
-Every component type at several foldings, widths and both weight modes, plus whole networks built
-from seeded random weights through the real passes (the zoo topologies at their hardware shapes).
-Each entry builds ``(name, kind, lowered-like stage list)``; nothing here depends on training.
+Every unit type at several foldings, widths and both weight modes, plus whole networks built from
+seeded random weights through the real compiler (the zoo topologies at their hardware shapes).
+Each entry builds the unit plans of one design (:func:`build`); :func:`design_verilog` builds its
+RTL. Nothing here depends on training.
 """
 
 import numpy as np
 
-from ..lower import lower
-from ..rtl.argmax import ArgMax
-from ..rtl.dataflow import Dataflow
-from ..rtl.gather import Gather
-from ..rtl.jet_unit import JetUnit
-from ..rtl.mvtu import MVTU
-from ..rtl.or_reduce import OrReduce
-from ..rtl.skid import SkidBuffer
-from ..rtl.sliding_window import SlidingWindow
-from ..rtl.stream_fifo import StreamFIFO
+from ..compile import FoldAuto, compile_graph
+from ..plan import (
+    ArgMaxPlan,
+    FifoPlan,
+    GatherPlan,
+    JetPlan,
+    MSTPlan,
+    MVTUPlan,
+    OrPoolPlan,
+    ScoreOut,
+    SkidPlan,
+    Stage,
+    ThresholdOut,
+    WindowPlan,
+)
 
-__all__ = ["DESIGNS", "build", "names"]
+__all__ = ["DESIGNS", "NETS", "build", "names", "design_verilog"]
 
 
 def _mvtu(k, o, pe, simd, in_bits=0, signed=False, mode="memory", scores=False, seed=0):
     rng = np.random.default_rng(seed)
     w = rng.integers(0, 2, (o, k), dtype=np.uint8)
-    common = dict(pe=pe, simd=simd, in_bits=in_bits, in_signed=signed, mode=mode)
+    common = dict(in_bits=in_bits, in_signed=signed, mode=mode)
     if scores:
         width = (k * max(1, 2**in_bits)).bit_length() + 2
-        return MVTU(w, score_sign=1, score_bias=np.zeros(o, np.int64), score_width=width, **common)
+        return MVTUPlan("mvtu", w, pe, simd, ScoreOut(1, np.zeros(o, np.int64), width), **common)
     hi = k if in_bits == 0 else k * (2**in_bits - 1)
     t = rng.integers(0 if in_bits == 0 else -hi // 4, hi // 2 + 1, o)
-    return MVTU(w, thresholds=t, directions=rng.choice([-1, 1], o), **common)
+    return MVTUPlan("mvtu", w, pe, simd, ThresholdOut(t, rng.choice([-1, 1], o)), **common)
 
 
 # network shapes of the zoo (weights seeded at random: synthesis cost does not depend on training)
@@ -46,11 +52,9 @@ NETS = {
 
 def _net(model, target):
     """A zoo-shaped network with seeded random weights, folded for ``target`` cycles per image."""
-    from ..ir.synthetic import synthetic_graph
-    from ..passes import auto_folding, hardware_pipeline, run_pipeline, to_hwc
+    from ..synthetic import synthetic_graph
 
-    g = synthetic_graph(**NETS[model])
-    return lower(run_pipeline(g, hardware_pipeline(auto_folding(to_hwc(g), target))))
+    return compile_graph(synthetic_graph(**NETS[model]), FoldAuto(target)).plan
 
 
 def _jet(o, c, pe, in_bits=8, constrained=True, seed=0):
@@ -61,22 +65,23 @@ def _jet(o, c, pe, in_bits=8, constrained=True, seed=0):
     else:
         co = rng.integers(-1, 2, (o, c, 9))
     bound = 16 * (2**in_bits - 1 if in_bits else 1) * 9 * c
-    return JetUnit(co, pe, in_bits=in_bits, thresholds=rng.integers(-bound // 8, bound // 8 + 1, o),
-                   directions=rng.choice([-1, 1], o))
+    return JetPlan("jet", co, pe, ThresholdOut(rng.integers(-bound // 8, bound // 8 + 1, o), rng.choice([-1, 1], o)),
+                   in_bits=in_bits)
 
 
 def _mst(o, k, flip, depth=None, seed=0):
     """An MST unit over weights that are noisy copies of a few prototypes (as MST training makes)."""
+    from ..ir.schedule import Schedule
     from ..mst import mst_schedule
-    from ..rtl.mst_unit import MSTUnit
 
     rng = np.random.default_rng(seed)
     protos = rng.integers(0, 2, (max(1, o // 8), k), dtype=np.uint8)
     w = (protos[rng.integers(0, len(protos), o)] ^ (rng.random((o, k)) < flip)).astype(np.uint8)
-    return MSTUnit(w, mst_schedule(w, depth).parents, rng.integers(k // 3, 2 * k // 3, o), rng.choice([-1, 1], o))
+    output = ThresholdOut(rng.integers(k // 3, 2 * k // 3, o), rng.choice([-1, 1], o))
+    return MSTPlan("mst", w, Schedule(mst_schedule(w, depth).parents), output)
 
 
-# name -> (kind, builder). A builder returns a component with i/o streams, or a Lowered design.
+# name -> (kind, builder). A builder returns a unit plan, or a whole design's Plan.
 DESIGNS = {
     "mvtu-bin-block-288x32-p4s32": ("MVTU", lambda: _mvtu(288, 32, 4, 32)),
     "mvtu-bin-logic-144x32-p8s48": ("MVTU", lambda: _mvtu(144, 32, 8, 48)),
@@ -116,25 +121,25 @@ DESIGNS = {
     "mst-288x32-f10-d4": ("MSTUnit", lambda: _mst(32, 288, 0.10, 4, seed=3)),
     "mst-256x64-f20": ("MSTUnit", lambda: _mst(64, 256, 0.20, seed=4)),
     "mst-64x16-f30-d2": ("MSTUnit", lambda: _mst(16, 64, 0.30, 2, seed=5)),
-    "swg-16x1b-26x26-k3": ("SlidingWindow", lambda: SlidingWindow(16, 1, 26, 26, (3, 3))),
-    "swg-1x8b-28x28-k3": ("SlidingWindow", lambda: SlidingWindow(1, 8, 28, 28, (3, 3))),
-    "swg-32x1b-24x24-k2s2": ("SlidingWindow", lambda: SlidingWindow(32, 1, 24, 24, (2, 2), (2, 2))),
-    "swg-8x1b-12x12-k3-pad1": ("SlidingWindow", lambda: SlidingWindow(8, 1, 12, 12, (3, 3), pads=(1, 1, 1, 1))),
-    "or-9x64": ("OrReduce", lambda: OrReduce(9, 64)),
-    "or-4x128": ("OrReduce", lambda: OrReduce(4, 128)),
-    "or-16x32": ("OrReduce", lambda: OrReduce(16, 32)),
-    "fifo-16x677-block": ("StreamFIFO", lambda: StreamFIFO(16, 677)),
-    "fifo-32x65-distributed": ("StreamFIFO", lambda: StreamFIFO(32, 65)),
-    "fifo-64x30-distributed": ("StreamFIFO", lambda: StreamFIFO(64, 30)),
-    "fifo-128x17-distributed": ("StreamFIFO", lambda: StreamFIFO(128, 17)),
-    "fifo-32x577-block": ("StreamFIFO", lambda: StreamFIFO(32, 577)),
-    "argmax-10x12": ("ArgMax", lambda: ArgMax(10, 12)),
-    "argmax-10x8": ("ArgMax", lambda: ArgMax(10, 8)),
-    "argmax-26x14": ("ArgMax", lambda: ArgMax(26, 14)),
-    "gather-32x16": ("Gather", lambda: Gather(32, 16)),
-    "skid-256": ("SkidBuffer", lambda: SkidBuffer(256)),
-    "skid-64": ("SkidBuffer", lambda: SkidBuffer(64)),
-    "skid-1024": ("SkidBuffer", lambda: SkidBuffer(1024)),
+    "swg-16x1b-26x26-k3": ("SlidingWindow", lambda: WindowPlan("swg", 16, 1, 26, 26, (3, 3))),
+    "swg-1x8b-28x28-k3": ("SlidingWindow", lambda: WindowPlan("swg", 1, 8, 28, 28, (3, 3))),
+    "swg-32x1b-24x24-k2s2": ("SlidingWindow", lambda: WindowPlan("swg", 32, 1, 24, 24, (2, 2), (2, 2))),
+    "swg-8x1b-12x12-k3-pad1": ("SlidingWindow", lambda: WindowPlan("swg", 8, 1, 12, 12, (3, 3), pads=(1, 1, 1, 1))),
+    "or-9x64": ("OrReduce", lambda: OrPoolPlan(9, 64)),
+    "or-4x128": ("OrReduce", lambda: OrPoolPlan(4, 128)),
+    "or-16x32": ("OrReduce", lambda: OrPoolPlan(16, 32)),
+    "fifo-16x677-block": ("StreamFIFO", lambda: FifoPlan(16, 677)),
+    "fifo-32x65-distributed": ("StreamFIFO", lambda: FifoPlan(32, 65)),
+    "fifo-64x30-distributed": ("StreamFIFO", lambda: FifoPlan(64, 30)),
+    "fifo-128x17-distributed": ("StreamFIFO", lambda: FifoPlan(128, 17)),
+    "fifo-32x577-block": ("StreamFIFO", lambda: FifoPlan(32, 577)),
+    "argmax-10x12": ("ArgMax", lambda: ArgMaxPlan(10, 12)),
+    "argmax-10x8": ("ArgMax", lambda: ArgMaxPlan(10, 8)),
+    "argmax-26x14": ("ArgMax", lambda: ArgMaxPlan(26, 14)),
+    "gather-32x16": ("Gather", lambda: GatherPlan(32, 16)),
+    "skid-256": ("SkidBuffer", lambda: SkidPlan(256)),
+    "skid-64": ("SkidBuffer", lambda: SkidPlan(64)),
+    "skid-1024": ("SkidBuffer", lambda: SkidPlan(1024)),
     "net-digits-mlp-t200": ("Network", lambda: _net("digits-mlp", 200)),
     "net-tfc-t1000": ("Network", lambda: _net("tfc", 1000)),
     "net-cnv-mnist-t4000": ("Network", lambda: _net("cnv-mnist", 4000)),
@@ -149,13 +154,23 @@ def names():
 
 
 def build(name):
-    """``(kind, stages)`` of a regression design: a list of ``(stage name, component)``."""
+    """``(kind, stages)`` of a regression design: its stages (:class:`~hw.plan.Stage`) in dataflow
+    order, a single unit's stage named ``dut``."""
+    if name not in DESIGNS:
+        raise KeyError(f"no regression design named {name!r}")
     kind, make = DESIGNS[name]
     obj = make()
     if kind == "Network":
-        return kind, obj.top.stages, obj
-    return kind, [("dut", obj)], None
+        return kind, obj.stages
+    return kind, (Stage("dut", obj),)
 
 
-def top_of(stages):
-    return Dataflow(stages)
+def design_verilog(name):
+    """``(kind, stages, top module name, Verilog)`` of a regression design."""
+    from amaranth.back import verilog
+
+    from ..rtl.build import dataflow
+
+    kind, stages = build(name)
+    top = "reg_" + "".join(ch if ch.isalnum() else "_" for ch in name)
+    return kind, stages, top, verilog.convert(dataflow(stages), name=top, emit_src=False)

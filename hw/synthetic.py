@@ -7,8 +7,8 @@ inside each accumulator's typical range (so every threshold and direction case o
 
 import numpy as np
 
-from .graph import Conv, Dense, Flatten, FloatOps, Graph, JetConv, MaxPool, Quantize, Sign, TensorType
-from .ranges import acc_range
+from .ir.graph import Conv, Dense, Flatten, FloatOps, Graph, JetConv, MaxPool, Quantize, Sign, TensorType
+from .ir.ranges import acc_range
 
 __all__ = ["synthetic_graph"]
 
@@ -21,7 +21,7 @@ def synthetic_graph(layers, in_shape=(1, 8, 8), in_bits=8, signed_input=False, c
     ``("pool", kernel)`` and ``("dense", width)``; the scores layer (``classes`` wide) is added at the
     end, and a flatten before the first dense layer. ``in_bits`` 1 makes a binarized input.
     """
-    from ..passes import streamline
+    from .passes import streamline
 
     rng = np.random.default_rng(seed)
     if in_bits == 1:
@@ -62,7 +62,7 @@ def synthetic_graph(layers, in_shape=(1, 8, 8), in_bits=8, signed_input=False, c
                       Sign(f"sign{j}", TensorType(shape, "bits"))]
             t = TensorType(shape, "bits")
         elif kind == "jet":
-            from .ranges import int_kernel_range
+            from .ir.ranges import int_kernel_range
 
             out_c = spec[1]
             c, h, w = t.shape

@@ -1,9 +1,9 @@
-"""FPGA families bitfold synthesizes for: their Yosys commands, how their cells are counted, their
-block RAM shapes and the devices nextpnr places them on."""
+"""FPGA families bitfold builds for: their Yosys commands, how their cells are counted, their LUT size,
+block RAM shapes and the devices nextpnr places them on (facts, read by the estimator and synthesis)."""
 
 from dataclasses import dataclass, field
 
-from ..errors import BitfoldError
+from .errors import BitfoldError
 
 __all__ = ["Family", "FAMILIES", "family"]
 

@@ -1,5 +1,8 @@
 """Fit the estimator's per-feature LUT costs to synthesized designs, and measure how well it does.
 
+Pure functions of unit plans and synthesis results (the synthesis itself is
+:mod:`hw.synth.calibrate`).
+
 The fit is a linear program over the *relative* errors (each design's residual divided by its
 synthesized LUT count), per family, with non-negative costs: it minimizes the sum of the absolute
 relative errors plus ``MAX_WEIGHT`` times the largest one over the scored designs. Least squares
@@ -9,15 +12,14 @@ target is every design within a band, so the largest error is in the objective. 
 with weight ``SMALL_WEIGHT`` and not the maximum.
 """
 
-import json
 import time
 
 import numpy as np
 
-from ..synth.families import family
+from ..families import family
 from .components import lut_features, structural
 
-__all__ = ["design_features", "fit", "evaluate", "measure_tables", "SCORED_MIN_LUT", "OR_PIXELS"]
+__all__ = ["design_features", "fit", "evaluate", "calibration_doc", "SCORED_MIN_LUT", "OR_PIXELS", "OR_CHANNELS"]
 
 SCORED_MIN_LUT = 100
 MAX_WEIGHT = 10.0  # weight of the largest relative error against the sum of all of them
@@ -26,28 +28,11 @@ OR_PIXELS = (2, 3, 4, 5, 6, 8, 9, 12, 16, 25)  # OR widths measured for the OrRe
 OR_CHANNELS = 32
 
 
-def measure_tables(family_name, cache_dir, progress=False) -> dict:
-    """Synthesize what no closed formula follows: one channel's OR over n pixels (per channel of
-    an ``OrReduce(n, 32)``), for :func:`hw.estimate.components.or_luts`."""
-    from amaranth.back import verilog
-
-    from ..rtl.dataflow import Dataflow
-    from ..rtl.or_reduce import OrReduce
-    from ..synth import synthesize
-
-    table = {}
-    for n in OR_PIXELS:
-        top = f"or_table_{n}"
-        text = verilog.convert(Dataflow([("dut", OrReduce(n, OR_CHANNELS))]), name=top, emit_src=False)
-        table[str(n)] = round(synthesize(text, top, family_name, cache_dir)["lut"] / OR_CHANNELS, 4)
-    return {"or_luts": {family_name: table}}
-
-
-def design_features(stages, family_name, tables=None):
-    """``{feature: value}`` summed over a design's components, and its structural counts."""
+def design_features(units, family_name, tables=None):
+    """``{feature: value}`` summed over a design's unit plans, and its structural counts."""
     fam = family(family_name)
     feats, struct = {}, {"ff": 0.0, "bram": 0, "lutram": 0.0, "srl": 0.0}
-    for _, c in stages:
+    for c in units:
         for f, v in lut_features(c, fam, tables).items():
             feats[f] = feats.get(f, 0.0) + v
         s = structural(c, fam)
@@ -100,19 +85,11 @@ def evaluate(rows, predictions) -> dict:
     }
 
 
-def calibrate(rows_by_family, features, version, path, tables=None) -> dict:
-    """Fit every family and write the calibration file (with the measured ``tables``)."""
-    from ..io import atomic_write_json
-
+def calibration_doc(rows_by_family, features, version, tables=None) -> dict:
+    """Fit every family: the calibration document (``calibration.json``), with the measured ``tables``."""
     families = {}
     for fam, rows in rows_by_family.items():
         feats = {r["name"]: features[fam][r["name"]] for r in rows}
         families[fam] = {"lut": fit(rows, feats), "designs": [r["name"] for r in rows]}
-    doc = {"yosys": version, "fitted": time.strftime("%Y-%m-%d"), "families": families, "tables": tables or {},
-           "note": "fitted by `bitfold calibrate` on the regression set in hw/estimate/regression.py"}
-    atomic_write_json(path, doc)
-    return doc
-
-
-def dumps(doc):
-    return json.dumps(doc, indent=1)
+    return {"yosys": version, "fitted": time.strftime("%Y-%m-%d"), "families": families, "tables": tables or {},
+            "note": "fitted by `bitfold calibrate` on the regression set in hw/synth/regression.py"}

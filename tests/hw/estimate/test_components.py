@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from hw.estimate import estimate_graph, estimate_stages, load_calibration
+from hw.compile import FoldAuto, compile_graph
+from hw.estimate import estimate, estimate_units, load_calibration
 from hw.estimate.components import bram_units, tree_adder_bits
-from hw.estimate.regression import DESIGNS, build
-from hw.ir.synthetic import synthetic_graph
-from hw.passes import auto_folding, hardware_pipeline, run_pipeline, to_hwc
-from hw.synth import FAMILIES
+from hw.families import FAMILIES
+from hw.synth.regression import DESIGNS, build
+from hw.synthetic import synthetic_graph
 
 
 def test_bram_units_pick_the_best_shape():
@@ -51,59 +51,22 @@ def test_calibration_covers_every_family_and_component():
 
 @pytest.mark.parametrize("name", [n for n in DESIGNS if not n.startswith("net-")][:12])
 def test_every_component_has_an_estimate(name):
-    _, stages, _ = build(name)
+    _, stages = build(name)
     for fam in ("xc7", "ecp5"):
-        e = estimate_stages(stages, fam)
+        e = estimate_units([s.unit for s in stages], fam)
         assert e["lut"] >= 0 and e["ff"] > 0
 
 
 def test_estimate_per_layer_sums_to_total():
     g = synthetic_graph([("conv", 8, 3, 1, 0), ("pool", 2), ("dense", 16)], in_shape=(1, 10, 10))
-    hwg = run_pipeline(g, hardware_pipeline(auto_folding(to_hwc(g), 300)))
-    est = estimate_graph(hwg, "ecp5")
+    est = estimate(compile_graph(g, FoldAuto(300)).plan, "ecp5")
     for k in ("lut", "ff", "bram"):
         assert est["total"][k] == sum(v[k] for v in est["layers"].values())
 
 
-def _baseline():
-    from hw.estimate.baselines import load_baseline
-
-    cal = load_calibration()
-    base = load_baseline(cal["yosys"])
-    assert base is not None, f"no synthesized baseline for {cal['yosys']}; run `bitfold calibrate`"
-    return cal, base
-
-
-def test_calibration_and_baseline_cover_the_whole_regression_set():
-    cal, base = _baseline()
-    for fam in ("xc7", "ecp5"):
-        assert set(base["families"][fam]) == set(DESIGNS)
-        assert set(cal["families"][fam]["designs"]) == set(DESIGNS)
-        kinds = {k.split(".")[0] for k in cal["families"][fam]["lut"]}
-        assert kinds >= {kind for kind, _ in DESIGNS.values() if kind != "Network"} - {"Gather"}
-
-
-@pytest.mark.parametrize("family", ["xc7", "ecp5"])
-def test_estimator_against_the_synthesized_baseline(family):
-    """The targets over the scored designs: median LUT error within 5%, every design within 15%,
-    ranks kept; block RAM exact on every design."""
-    from hw.estimate.calibrate import evaluate
-
-    cal, base = _baseline()
-    rows = [{"name": name, **r} for name, r in base["families"][family].items()]
-    preds = [estimate_stages(build(r["name"])[1], family, cal) for r in rows]
-    ev = evaluate(rows, preds)
-    assert ev["scored"] >= 20
-    assert ev["median_abs_err_pct"] <= 5.0, ev
-    assert ev["spearman"] >= 0.95, ev
-    assert ev["max_abs_err_pct"] <= 15.0, ev
-    assert ev["bram_exact"] == 1.0, [(r["name"], r["bram"], p["bram"]) for r, p in zip(rows, preds, strict=True)
-                                     if r["bram"] != p["bram"]]
-
-
 def test_or_table_and_rom_columns():
-    from hw.estimate.components import or_luts, table_columns
-    from hw.rtl.mvtu import MVTU
+    from hw.estimate.components import or_luts
+    from hw.plan import MVTUPlan, ThresholdOut
 
     xc7 = FAMILIES["xc7"]
     tables = {"or_luts": {"xc7": {"2": 1.0, "4": 1.0, "16": 5.0}}}
@@ -111,5 +74,5 @@ def test_or_table_and_rom_columns():
     assert or_luts(9, xc7) == 2.0  # no table: a balanced tree of LUT6
     # 4 words x 4 columns: column 0 constant, 1 = address bit 0, 2 = its complement, 3 = a real table
     table = np.array([[0, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 1], [0, 1, 0, 0]], np.uint8)  # rows: words
-    dut = MVTU(table.reshape(16, 1), pe=4, simd=1, mode="constant", thresholds=np.zeros(16), directions=np.ones(16))
-    assert dut.weight_style == "logic" and table_columns(dut) == 1
+    plan = MVTUPlan("fc", table.reshape(16, 1), 4, 1, ThresholdOut(np.zeros(16), np.ones(16)), mode="constant")
+    assert plan.weight_style == "logic" and plan.table_columns == 1

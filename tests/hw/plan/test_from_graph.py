@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from hw.errors import BitfoldError
 from hw.ir.graph import FloatOps, TensorType
-from hw.lower import hw_thresholds, lower
+from hw.plan import hw_thresholds, plan_graph
 from nets import folded_net, random_codes, simulate
 
 pytestmark = pytest.mark.amaranth_sim
@@ -25,8 +25,9 @@ SHAPES = [
 ])
 @pytest.mark.parametrize("target", [150, 400])
 def test_jet_networks_equal_reference(layers, in_bits, target):
-    from hw.ir.synthetic import synthetic_graph
-    from hw.passes import auto_folding, hardware_pipeline, run_pipeline, to_hwc
+    from hw.passes import hardware_pipeline, run_pipeline, to_hwc
+    from hw.plan import auto_folding
+    from hw.synthetic import synthetic_graph
 
     g = synthetic_graph(layers, in_shape=(1, 10, 10), in_bits=in_bits, seed=target)
     hwg = run_pipeline(g, hardware_pipeline(auto_folding(to_hwc(g), target)))
@@ -37,16 +38,17 @@ def test_jet_networks_equal_reference(layers, in_bits, target):
 
 @settings(max_examples=12, deadline=None)
 @given(shape=st.sampled_from(range(len(SHAPES))), target=st.sampled_from([None, 100, 400, 2000]),
-       fifo=st.sampled_from(["image", "skid"]), seed=st.integers(0, 2**16))
-def test_lowered_network_equals_reference(shape, target, fifo, seed):
-    from bitfold.compile import _fastest
+       queues=st.sampled_from(["image", "skid", "none"]), seed=st.integers(0, 2**16))
+def test_built_network_equals_reference(shape, target, queues, seed):
+    from hw.passes import to_hwc
+    from hw.plan import fastest
     from irgraphs import random_net
 
     kw = SHAPES[shape]
-    floor = _fastest(random_net(seed, **kw))
+    floor = fastest(to_hwc(random_net(seed, **kw)))
     g = folded_net(seed, target=max(floor, target or floor), **kw)
     codes = random_codes(g, 3, seed)
-    (cls, scores), (ref_cls, ref) = simulate(g, codes, seed=seed, fifo=fifo)
+    (cls, scores), (ref_cls, ref) = simulate(g, codes, seed=seed, queues=queues)
     assert np.array_equal(scores, ref)
     assert np.array_equal(cls, ref_cls)
 
@@ -78,6 +80,6 @@ def test_unsupported_nodes_are_named():
     i = next(j for j, n in enumerate(nodes) if n.op == "Threshold")
     nodes.insert(i, FloatOps("stray", TensorType(nodes[i - 1].out.shape, "float"), ops=()))
     with pytest.raises(BitfoldError, match=r"^IR node conv0: a Conv must be followed by a threshold or the scores"):
-        lower(g.replace(nodes))
-    with pytest.raises(BitfoldError, match=r"^fifo must be 'image', 'skid' or 'none', not 'huge'$"):
-        lower(g, fifo="huge")
+        plan_graph(g.replace(nodes))
+    with pytest.raises(BitfoldError, match=r"^queue kind must be 'image', 'skid', 'none', not 'huge'$"):
+        plan_graph(g, "huge")

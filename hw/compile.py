@@ -1,0 +1,114 @@
+"""Compiling: a streamlined IR graph -> its folded hardware IR and its :class:`~hw.plan.Plan`.
+
+The one library entry point for compiling (the ``bitfold compile`` command, the estimator's
+regression set and the benchmarks all call :func:`compile_graph`). Its choices are typed:
+
+* the folding: :class:`FoldAuto` (the least area that meets a target of cycles per image, by
+  default the fastest any layer allows), :class:`FoldParallel` (every layer fully unrolled with
+  hard-wired weights) or :class:`FoldExplicit` (a PE x SIMD and weight mode per layer);
+* the MST schedules: :class:`MstKeep` (the graph's own, as trained), :class:`MstOff` (none) or
+  :class:`MstDepth` (fresh minimum spanning trees within a depth bound);
+* the queue after each layer (:class:`~hw.plan.QueueKind`).
+
+With automatic folding a scheduled convolution is made fully parallel with hard-wired weights,
+where its schedule saves logic at every output position; a scheduled dense layer (one vector per
+image) stays folded, where full unrolling would cost far more area than its schedule saves;
+an explicit or parallel folding can unroll it.
+"""
+
+from dataclasses import dataclass, field
+
+from .errors import BitfoldError
+from .ir.graph import Conv, Graph
+from .passes import hardware_pipeline, run_pipeline, to_hwc
+from .passes.fold import parallel_folding, unroll
+from .passes.mst import attach_mst
+from .plan import Plan, QueueKind, auto_folding, fastest, plan_graph
+
+__all__ = ["FoldAuto", "FoldParallel", "FoldExplicit", "MstKeep", "MstOff", "MstDepth", "Compiled", "compile_graph",
+           "folding_for"]
+
+
+@dataclass(frozen=True)
+class FoldAuto:
+    """The least area meeting ``target_cycles`` per image (None: the fastest every layer allows)."""
+
+    target_cycles: int | None = None
+
+
+@dataclass(frozen=True)
+class FoldParallel:
+    """Every layer fully unrolled with hard-wired weights: one vector per cycle."""
+
+
+@dataclass(frozen=True)
+class FoldExplicit:
+    """``layers``: ``{layer name: Folding or {"pe", "simd", "mode"?}}``, checked when applied."""
+
+    layers: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MstKeep:
+    """The MST schedules the graph carries (a trained MST model has them)."""
+
+
+@dataclass(frozen=True)
+class MstOff:
+    """No MST schedules: every binary layer computed directly."""
+
+
+@dataclass(frozen=True)
+class MstDepth:
+    """Fresh schedules: minimum spanning trees within depth ``bound``."""
+
+    bound: int
+
+    def __post_init__(self):
+        if isinstance(self.bound, bool) or not isinstance(self.bound, int) or self.bound < 0:
+            raise BitfoldError(f"MST depth bound must be a non-negative integer, not {self.bound!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class Compiled:
+    """A compiled design: the folding applied (``{layer: {"pe", "simd", "mode"}}``, as a fold file
+    holds it), the folded hardware IR, and its plan."""
+
+    folding: dict
+    graph: Graph
+    plan: Plan
+
+
+def with_mst(graph: Graph, mst) -> Graph:
+    """``graph`` with its MST schedules kept, dropped or recomputed."""
+    if isinstance(mst, MstKeep):
+        return graph
+    if isinstance(mst, MstOff):
+        return graph.replace([n.replace(schedule=None) if hasattr(n, "schedule") else n for n in graph.nodes])
+    if isinstance(mst, MstDepth):
+        return attach_mst(graph, mst.bound)
+    raise TypeError(f"mst must be MstKeep, MstOff or MstDepth, not {mst!r}")
+
+
+def folding_for(graph: Graph, fold) -> dict:
+    """The per-layer folding ``{name: {"pe", "simd", "mode"}}`` a fold choice gives for ``graph``
+    (with its MST schedules already chosen)."""
+    if isinstance(fold, FoldAuto):
+        target = fastest(to_hwc(graph)) if fold.target_cycles is None else fold.target_cycles
+        folding = auto_folding(to_hwc(graph), target)
+        scheduled = [n.name for n in graph.nodes if isinstance(n, Conv) and n.schedule is not None]
+        return unroll(folding, graph, scheduled)
+    if isinstance(fold, FoldParallel):
+        return parallel_folding(graph)
+    if isinstance(fold, FoldExplicit):
+        return dict(fold.layers)
+    raise TypeError(f"fold must be FoldAuto, FoldParallel or FoldExplicit, not {fold!r}")
+
+
+def compile_graph(graph: Graph, fold=FoldAuto(), mst=MstKeep(), queues=QueueKind.IMAGE, debug_dir=None) -> Compiled:
+    """Streamlined IR -> folded hardware IR -> plan. Raises :class:`BitfoldError` naming the layer
+    when a folding does not fit it."""
+    graph = with_mst(graph, mst)
+    hwg = run_pipeline(graph, hardware_pipeline(folding_for(graph, fold)), debug_dir=debug_dir)
+    applied = {n.name: n.folding.to_dict() for n in hwg.nodes if getattr(n, "folding", None) is not None}
+    return Compiled(applied, hwg, plan_graph(hwg, queues))

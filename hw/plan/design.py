@@ -1,0 +1,156 @@
+"""A design's plan: its layers in dataflow order, each a few stages, each stage one unit's plan."""
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .layout import InputLayout, OutputLayout
+from .stream import ArgMaxPlan, GatherPlan, QueueKind
+from .timing import conv_cycles, window_times
+from .units import UNIT_TYPES
+from .window import WindowPlan
+
+__all__ = ["Stage", "LayerPlan", "Plan"]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One unit of the design: its instance name (Verilog-friendly, unique) and its plan."""
+
+    name: str
+    unit: UNIT_TYPES
+
+    def __post_init__(self):
+        if not isinstance(self.unit, UNIT_TYPES):
+            raise TypeError(f"stage {self.name}: {type(self.unit).__name__} is not a unit plan")
+
+
+@dataclass(frozen=True, eq=False)
+class LayerPlan:
+    """The hardware of one IR layer (or the class unit at the end): the stages that compute it, in
+    order (a window generator first for convolutions and pooling), and the queue after them.
+
+    ``name`` is the IR layer's name (``argmax`` for the class unit), ``op`` its IR op (``ArgMax``
+    for the class unit); ``note`` says why a layer was not built as asked (an MST schedule left
+    unused)."""
+
+    name: str
+    op: str
+    compute: tuple
+    queue: Stage | None = None
+    note: str | None = None
+    source: object = field(default=None, repr=False)  # the IR node, when there is one
+
+    @property
+    def stages(self) -> tuple:
+        return self.compute + ((self.queue,) if self.queue else ())
+
+    @property
+    def unit(self):
+        """The unit whose output is the layer's result (before the queue)."""
+        return self.compute[-1].unit
+
+    @property
+    def window(self) -> WindowPlan | None:
+        first = self.compute[0].unit
+        return first if isinstance(first, WindowPlan) else None
+
+    @property
+    def queue_latency(self) -> int:
+        return self.queue.unit.latency if self.queue else 0
+
+    @property
+    def latency(self) -> int:
+        """Sum of the stages' latencies (each from an item offered on its input to its result
+        offered on its output, when nothing stalls)."""
+        return sum(s.unit.latency for s in self.stages)
+
+    @property
+    def cycles_per_image(self) -> int:
+        """Cycles per image this layer needs: a window walk feeding its unit (:func:`conv_cycles`),
+        a vector unit's cycles per vector, a gatherer's beats, one for the class unit."""
+        unit = self.unit
+        if self.window is not None:
+            return conv_cycles(self.window.steps, self.window.ends, unit.cycles_per_vector)
+        if isinstance(unit, GatherPlan):
+            return unit.count
+        return unit.cycles_per_vector
+
+    def arrivals(self, arrive: list) -> list:
+        """Ready cycles of this layer's output items (pixels, or one vector), given the ready cycles
+        of its input items, through an empty pipeline without stalls."""
+        done = self.unit.latency + self.queue_latency
+        if self.window is not None:
+            return window_times(arrive, self.window, self.unit.cycles_per_vector, done)
+        return [arrive[-1] + done]
+
+    @property
+    def register_bits(self) -> int:
+        return int(sum(s.unit.register_bits for s in self.stages))
+
+    @property
+    def memory_bits(self) -> int:
+        return int(sum(s.unit.memory_bits for s in self.stages))
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """A whole design: layers in dataflow order, the top-level stream layouts, and the queue kind.
+
+    Every timing and storage figure of the design is computed here from the units' plans:
+    :attr:`layer_cycles`, :attr:`cycles_per_image`, :attr:`latency`, per-layer register and memory
+    bits."""
+
+    layers: tuple
+    input: InputLayout
+    output: OutputLayout
+    queues: QueueKind = QueueKind.IMAGE
+
+    def __post_init__(self):
+        object.__setattr__(self, "layers", tuple(self.layers))
+        stages = self.stages
+        names = [s.name for s in stages]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"stage names must be unique; repeated: {', '.join(dup)}")
+        for a, b in zip(stages, stages[1:], strict=False):
+            if a.unit.o_width != b.unit.i_width:
+                raise ValueError(f"stage {a.name} emits {a.unit.o_width}-bit beats but {b.name} takes "
+                                 f"{b.unit.i_width}-bit beats")
+
+    @property
+    def stages(self) -> tuple:
+        return tuple(s for layer in self.layers for s in layer.stages)
+
+    def __getitem__(self, name) -> LayerPlan:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(f"no layer named {name!r}")
+
+    @cached_property
+    def layer_cycles(self) -> dict:
+        """Cycles per image of the input stream and of each layer (the slowest sets the rate)."""
+        return {"input": self.input.beats} | {layer.name: layer.cycles_per_image for layer in self.layers}
+
+    @property
+    def cycles_per_image(self) -> int:
+        """The pipeline's initiation interval: its slowest stage."""
+        return max(self.layer_cycles.values())
+
+    @property
+    def bottleneck(self) -> str:
+        cycles = self.layer_cycles
+        return max(cycles, key=cycles.get)
+
+    @cached_property
+    def latency(self) -> int:
+        """Cycles from the first input beat of an image to its result through an empty pipeline
+        without stalls (an item-level model of every layer; ``bitfold sim`` measures it)."""
+        arrive = list(range(self.input.beats))
+        for layer in self.layers:
+            arrive = layer.arrivals(arrive)
+        return int(arrive[-1])
+
+    @property
+    def class_unit(self) -> ArgMaxPlan:
+        return self.layers[-1].unit

@@ -1,0 +1,108 @@
+"""A fully parallel binary layer computed along an MST schedule (built by :class:`hw.rtl.mst_unit.MSTUnit`)."""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ..errors import BitfoldError
+from ..ir.schedule import Schedule
+from .outputs import ThresholdOut
+from .tree import AdderTreePlan
+
+__all__ = ["MSTPlan"]
+
+
+@dataclass(frozen=True, eq=False)
+class MSTPlan:
+    """A root channel's popcount is a full XNOR-popcount over the ``k`` inputs; a child ``c`` of
+    parent ``p`` counts only the positions Δ where their weights differ and adds
+    ``popcount_c = popcount_p + 2 * popcount(XNOR(x_Δ, W_c,Δ)) - |Δ|``. All partial popcounts run in
+    parallel (trees padded to one latency); then one pipeline stage per tree depth adds each child
+    to its parent's registered count and compares it with the channel's threshold.
+
+    Parameters
+    ----------
+    name : str
+    weights : numpy.ndarray
+        Weight bits ``(o, k)`` (hard-wired).
+    schedule : Schedule
+    output : ThresholdOut
+        Thresholds on the popcount.
+    reg_every : int
+    """
+
+    name: str
+    weights: np.ndarray
+    schedule: Schedule
+    output: ThresholdOut
+    reg_every: int = 2
+
+    def __post_init__(self):
+        w = np.asarray(self.weights)
+        if w.ndim != 2 or w.dtype != np.uint8:
+            raise BitfoldError(f"{self.name}: weights must be a 2-D uint8 array of bits")
+        if len(self.schedule.parents) != len(w):
+            raise BitfoldError(f"{self.name}: the schedule has {len(self.schedule.parents)} channels, "
+                               f"the layer {len(w)}")
+
+    @property
+    def o(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def k(self) -> int:
+        return int(self.weights.shape[1])
+
+    @property
+    def i_width(self) -> int:
+        return self.k
+
+    @property
+    def o_width(self) -> int:
+        return self.o
+
+    @cached_property
+    def deltas(self) -> tuple:
+        """Per channel: the input positions its tree counts (all for a root, Δ for a child)."""
+        return tuple(self.schedule.deltas(self.weights))
+
+    @cached_property
+    def trees(self) -> tuple:
+        """Per channel: its tree over its positions (at least one term)."""
+        return tuple(AdderTreePlan(max(1, len(d)), 1, reg_every=self.reg_every) for d in self.deltas)
+
+    @property
+    def xnors(self) -> int:
+        return int(sum(len(d) for d in self.deltas))
+
+    @property
+    def tree_latency(self) -> int:
+        return max(t.latency for t in self.trees)
+
+    @property
+    def pop_bits(self) -> int:
+        """Width of a channel's registered popcount."""
+        return self.k.bit_length() + 1
+
+    @property
+    def cycles_per_vector(self) -> int:
+        return 1
+
+    @property
+    def latency(self) -> int:
+        """Cycles from offering a vector to its result being offered: input register, trees, the
+        roots' stage, one stage per depth level below it, output register."""
+        return 1 + self.tree_latency + 1 + self.schedule.max_depth + 1
+
+    @property
+    def register_bits(self) -> int:
+        """As elaborated: the input register and its valid, each tree and its padding to the common
+        latency, the valid beside the trees, per channel a popcount and a bit at its level, the
+        waiting partial counts and bits, the stage valids, the output register."""
+        lat, depths, dmax = self.tree_latency, self.schedule.depths, self.schedule.max_depth
+        trees = sum(t.register_bits + (lat - t.latency) * t.out_width for t in self.trees)
+        waiting = sum(d * t.out_width + (dmax - d) for d, t in zip(depths, self.trees, strict=True))
+        return self.k + 1 + trees + lat + self.o * (self.pop_bits + 1) + waiting + dmax + 1 + 1 + self.o
+
+    memory_bits = 0

@@ -1,0 +1,159 @@
+"""Small stream units: OR pooling, the gatherer, the queues, the argmax."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ..errors import BitfoldError
+from .memory import MemoryStyle, memory_style, range_bits
+
+__all__ = ["OrPoolPlan", "GatherPlan", "QueueKind", "FifoPlan", "SkidPlan", "ArgMaxPlan"]
+
+
+@dataclass(frozen=True)
+class OrPoolPlan:
+    """Binary max-pooling of one window: the OR, channel by channel, of ``pixels`` pixels.
+    Registered output, full throughput."""
+
+    pixels: int
+    channels: int
+
+    @property
+    def i_width(self) -> int:
+        return self.pixels * self.channels
+
+    @property
+    def o_width(self) -> int:
+        return self.channels
+
+    cycles_per_vector = 1
+    latency = 1
+    memory_bits = 0
+
+    @property
+    def register_bits(self) -> int:
+        return self.channels + 1
+
+
+@dataclass(frozen=True)
+class GatherPlan:
+    """Narrow to wide: ``count`` beats of ``width`` bits become one beat, the first in the least
+    significant bits. A collecting register and an output register: no bubble."""
+
+    width: int
+    count: int
+
+    def __post_init__(self):
+        if self.width < 1 or self.count < 1:
+            raise BitfoldError(f"Gather needs a positive width and count, not {self.width} and {self.count}")
+
+    @property
+    def i_width(self) -> int:
+        return self.width
+
+    @property
+    def o_width(self) -> int:
+        return self.width * self.count
+
+    latency = 1
+    memory_bits = 0
+
+    @property
+    def register_bits(self) -> int:
+        if self.count == 1:
+            return self.width + 1
+        return self.width * (self.count - 1) + range_bits(self.count) + self.o_width + 1
+
+
+class QueueKind(StrEnum):
+    """The queue after every layer: ``image`` (a FIFO deep enough for one image of the layer's
+    output, so layers never stall each other), ``skid`` (a two-entry register slice, least area) or
+    ``none``."""
+
+    IMAGE = "image"
+    SKID = "skid"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class FifoPlan:
+    """A first-in first-out queue: ``depth - 1`` entries in a memory whose synchronous read port's
+    data register is the output; ``i.ready`` and ``o.valid`` come from registers."""
+
+    width: int
+    depth: int
+
+    def __post_init__(self):
+        if self.depth < 3:
+            raise BitfoldError(f"StreamFIFO depth must be at least 3, not {self.depth}")
+
+    @property
+    def entries(self) -> int:
+        """Entries held in the memory."""
+        return self.depth - 1
+
+    @property
+    def style(self) -> MemoryStyle:
+        return memory_style(self.entries, self.width, read_only=False)
+
+    @property
+    def i_width(self) -> int:
+        return self.width
+
+    o_width = i_width
+    latency = 2
+
+    @property
+    def register_bits(self) -> int:
+        """The write and read pointers, the level and the valid flag."""
+        return 2 * range_bits(self.entries) + range_bits(self.entries + 1) + 1
+
+    @property
+    def memory_bits(self) -> int:
+        return self.entries * self.width
+
+
+@dataclass(frozen=True)
+class SkidPlan:
+    """Two-entry register slice: full throughput, ``i.ready`` from a register."""
+
+    width: int
+
+    @property
+    def i_width(self) -> int:
+        return self.width
+
+    o_width = i_width
+    latency = 1
+    memory_bits = 0
+
+    @property
+    def register_bits(self) -> int:
+        return 2 * self.width + 2
+
+
+@dataclass(frozen=True)
+class ArgMaxPlan:
+    """Class of a score vector (lowest index on ties) and the scores, one registered beat."""
+
+    classes: int
+    score_width: int
+
+    @property
+    def class_bits(self) -> int:
+        return max(1, (self.classes - 1).bit_length())
+
+    @property
+    def i_width(self) -> int:
+        return self.classes * self.score_width
+
+    @property
+    def o_width(self) -> int:
+        return self.class_bits + self.i_width
+
+    cycles_per_vector = 1
+    latency = 1
+    memory_bits = 0
+
+    @property
+    def register_bits(self) -> int:
+        return self.o_width + 1
