@@ -188,3 +188,35 @@ def test_integer_kernel_that_is_not_a_jet_is_refused(tmp_path):
     with pytest.raises(BitfoldError, match=r"node Conv_0 \(Conv\): integer kernel is not a -1/0/\+1 combination of "
                                            r"the nine jets"):
         from_qonnx(path)
+
+
+def test_supported_ops_are_the_handler_table():
+    from hw.ir.from_qonnx import SUPPORTED_OPS
+    from hw.ir.from_qonnx.ops import OPS
+
+    assert SUPPORTED_OPS == tuple(OPS)
+    assert all(callable(op.handler) for op in OPS.values())
+
+
+def _with_neg(nodes):
+    """The handmade model with a Neg after its last node."""
+    nodes[-1].output[0] = "y_pos"
+    return nodes + [onnx.helper.make_node("Neg", ["y_pos"], ["y"], name="neg")]
+
+
+def test_an_op_is_added_by_one_table_entry(tmp_path, monkeypatch):
+    from hw.ir.from_qonnx.ops import OPS, Op
+
+    path = handmade.save(handmade.matmul_model(extra=_with_neg), tmp_path / "neg.onnx")
+    with pytest.raises(BitfoldError) as e:
+        from_qonnx(path)
+    assert str(e.value).endswith(f"op type Neg is not supported; supported: {', '.join(OPS)}")
+
+    def neg(ctx, node, state):
+        return state.float_op(node.name, "mul", np.asarray(-1.0, np.float32), node.output[0])
+
+    monkeypatch.setitem(OPS, "Neg", Op(neg))
+    g = verify(from_qonnx(path))
+    assert g.nodes[-1].ops[-1] == ("mul", -1.0)  # merged into the float ops after the last layer
+    x = np.random.default_rng(2).random((200, 48), dtype=np.float32)
+    assert np.array_equal(interp.classify(streamline(g), x), _qonnx_classes(path, x))
