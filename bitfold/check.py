@@ -14,7 +14,7 @@ from tqdm import tqdm
 from hw.errors import BitfoldError
 from hw.io import atomic_write_json
 from hw.ir import interp
-from hw.ir.graph import Conv, Dense, MaxPool, Quantize, Sign, Threshold
+from hw.ir.graph import Conv, Dense, Kind, MaxPool, Quantize, Sign, Threshold
 
 from .runs import open_run
 
@@ -59,7 +59,7 @@ def inputs_for(run, graph, images=None, random=None, seed=0):
 def _to_ir(node, value):
     """A torch / QONNX float tensor -> the IR's integers for ``node``'s output (None if inexact)."""
     v = np.asarray(value, dtype=np.float64)
-    if node.out.kind == "bits":
+    if node.out.kind == Kind.BITS:
         return (v > 0).astype(np.uint8)
     q = v / node.out.scale
     r = np.rint(q)

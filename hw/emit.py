@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from .io import atomic_write_json, atomic_write_text
+from .ir.graph import WeightMode
 from .plan import JetPlan, MSTPlan, MVTUPlan, Plan
 
 __all__ = ["emit_verilog", "manifest", "write_design"]
@@ -26,7 +27,7 @@ def _layer_entry(layer) -> dict:
         if isinstance(unit, MVTUPlan):
             fold = {"pe": unit.pe, "simd": unit.simd, "weight_mode": str(unit.mode), "in_bits": unit.in_bits,
                     "acc_bits": unit.acc_bits, "weight_memory": {"depth": unit.depth, "width": unit.pe * unit.simd}
-                    if unit.mode == "memory" else None}
+                    if unit.mode == WeightMode.MEMORY else None}
         elif isinstance(unit, MSTPlan):
             fold = {"pe": unit.o, "simd": unit.k, "weight_mode": "constant", "in_bits": 0,
                     "acc_bits": unit.k.bit_length(), "weight_memory": None}

@@ -7,7 +7,7 @@ inside each accumulator's typical range (so every threshold and direction case o
 
 import numpy as np
 
-from .ir.graph import Conv, Dense, Flatten, FloatOps, Graph, JetConv, MaxPool, Quantize, Sign, TensorType
+from .ir.graph import Conv, Dense, Flatten, FloatOps, Graph, JetConv, Kind, MaxPool, Quantize, Sign, TensorType
 from .ir.ranges import acc_range
 
 __all__ = ["synthetic_graph"]
@@ -34,7 +34,7 @@ def synthetic_graph(layers, in_shape=(1, 8, 8), in_bits=8, signed_input=False, c
 
     def bn(n, fan_in, t_in):
         f = np.float32
-        mag = fan_in**0.5 * (1.0 if t_in.kind == "bits" else max(abs(t_in.lo), abs(t_in.hi)) * t_in.scale / 2)
+        mag = fan_in**0.5 * (1.0 if t_in.kind == Kind.BITS else max(abs(t_in.lo), abs(t_in.hi)) * t_in.scale / 2)
         return ("bn", (rng.standard_normal(n).astype(f), (rng.standard_normal(n) * 0.3).astype(f),
                        (rng.standard_normal(n) * mag * 0.5).astype(f), (rng.random(n) * mag**2 + 0.1).astype(f),
                        1e-5))
@@ -54,7 +54,7 @@ def synthetic_graph(layers, in_shape=(1, 8, 8), in_bits=8, signed_input=False, c
             c, h, w = t.shape
             j = counts["conv"]
             wt = rng.integers(0, 2, (out_c, c, k, k), dtype=np.uint8)
-            pad_value = int(rng.integers(0, 2)) if t.kind == "bits" else 0
+            pad_value = int(rng.integers(0, 2)) if t.kind == Kind.BITS else 0
             shape = (out_c, (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1)
             nodes += [binary_layer(Conv, f"conv{j}", wt, shape, stride=(stride, stride), pads=(pad,) * 4,
                                    pad_value=pad_value),

@@ -179,8 +179,7 @@ def lut_features(c, fam, tables=None) -> dict:
             else:
                 f["int_sel_rom" if from_table else "int_sel"] = float(pe * simd * negate_luts(tw, L))
                 f["int_var"] = float(pe * tree_adder_bits(simd, tw))
-        lo, hi = c.acc_range
-        acc = max(int(hi).bit_length(), int(-lo).bit_length()) + 1
+        acc = c.compare_bits
         f["score" if c.scores else "acc"] = float(pe * (c.out_bits if c.scores else acc))
         f["group_rom"] = _rom(nf, pe * (acc + 1), L) if nf > 1 else 0.0
         f["ctrl"] = float(max(1, (depth - 1).bit_length()))

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..errors import BitfoldError
-from .graph import Conv, Dense, Flatten, FloatOps, Graph, JetConv, MaxPool, Quantize, Scores, Sign, Threshold
+from .graph import Conv, Dense, Flatten, FloatOps, Graph, JetConv, Kind, MaxPool, Quantize, Scores, Sign, Threshold
 
 __all__ = [
     "run", "classify", "pack_bits", "xnor_popcount", "binary_dense", "int_dense", "conv_windows",
@@ -123,7 +123,7 @@ def int_matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def jet_conv(x: np.ndarray, t_in, node) -> np.ndarray:
     """A jet layer as the convolution with its integer kernels (binary inputs as -1 / +1)."""
-    if t_in.kind == "bits":
+    if t_in.kind == Kind.BITS:
         x = 2 * x.astype(np.int64) - 1
         pad = 2 * node.pad_value - 1
     else:
@@ -210,7 +210,7 @@ def run(graph: Graph, x: np.ndarray, *, from_codes: bool = False, keep: bool = F
     outputs = {}
     for i, node in enumerate(graph.nodes):
         if i == 0 and from_codes:
-            x = x.astype(np.uint8 if node.out.kind == "bits" else np.int32)
+            x = x.astype(np.uint8 if node.out.kind == Kind.BITS else np.int32)
         else:
             x = _step(node, graph.in_type(i), x)
         if keep:
@@ -227,7 +227,7 @@ def _step(node, t_in, x):
     if isinstance(node, Quantize):
         return quantize(node, x)
     if isinstance(node, Dense):
-        if t_in.kind == "bits":
+        if t_in.kind == Kind.BITS:
             return _binary_layer(x, node.weights, node.schedule)
         return int_dense(x, node.weights)
     if isinstance(node, Conv):
@@ -235,7 +235,7 @@ def _step(node, t_in, x):
         n, oh, ow, k = cols.shape
         flat = cols.reshape(-1, k)
         w = node.weights.reshape(len(node.weights), -1)
-        acc = _binary_layer(flat, w, node.schedule) if t_in.kind == "bits" else int_dense(flat, w)
+        acc = _binary_layer(flat, w, node.schedule) if t_in.kind == Kind.BITS else int_dense(flat, w)
         return acc.reshape(n, oh, ow, -1).transpose(0, 3, 1, 2)  # NCHW view, no copy
     if isinstance(node, JetConv):
         return jet_conv(x, t_in, node)
@@ -266,7 +266,7 @@ def _binary_layer(x, w, schedule):
 
 
 def _to_float(x, t_in):
-    if t_in.kind == "float":
+    if t_in.kind == Kind.FLOAT:
         return x
     return dequantize(x, t_in.scale)
 

@@ -7,6 +7,8 @@ training and hardware agree on one definition.
 
 import numpy as np
 
+from .graph import Kind
+
 __all__ = ["acc_range", "int_kernel_range", "layer_acc_range"]
 
 
@@ -32,7 +34,7 @@ def acc_range(weights: np.ndarray, in_kind: str, in_lo: int = 0, in_hi: int = 1)
     """
     w = np.asarray(weights).reshape(len(weights), -1)
     k = w.shape[1]
-    if in_kind == "bits":
+    if in_kind == Kind.BITS:
         return np.full(len(w), -k, dtype=np.int64), np.full(len(w), k, dtype=np.int64), 2
     n1 = w.sum(axis=1, dtype=np.int64)
     n0 = k - n1
@@ -46,7 +48,7 @@ def int_kernel_range(kernels: np.ndarray, in_kind: str, in_lo: int = 0, in_hi: i
     a binary input counts as -1 / +1. Step 1: a superset of the reachable values (a proof over it
     covers them all)."""
     k = np.asarray(kernels, dtype=np.int64).reshape(len(kernels), -1)
-    lo_x, hi_x = (-1, 1) if in_kind == "bits" else (in_lo, in_hi)
+    lo_x, hi_x = (-1, 1) if in_kind == Kind.BITS else (in_lo, in_hi)
     lo = np.minimum(k * lo_x, k * hi_x).sum(axis=1)
     hi = np.maximum(k * lo_x, k * hi_x).sum(axis=1)
     return lo.astype(np.int64), hi.astype(np.int64), 1

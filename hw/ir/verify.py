@@ -6,7 +6,7 @@ Run between passes with ``BITFOLD_DEBUG=1`` and after import; a failure names th
 import numpy as np
 
 from ..errors import BitfoldError
-from .graph import Conv, Dense, Flatten, FloatOps, Graph, JetConv, MaxPool, Quantize, Scores, Sign, Threshold
+from .graph import Conv, Dense, Flatten, FloatOps, Graph, JetConv, Kind, MaxPool, Quantize, Scores, Sign, Threshold
 from .ranges import acc_range, layer_acc_range
 
 __all__ = ["verify"]
@@ -21,7 +21,7 @@ def verify(graph: Graph, after: str = "") -> Graph:
 
     if not graph.nodes or not isinstance(graph.nodes[0], Quantize):
         raise BitfoldError(f"IR check failed{where}: the first node must be a Quantize")
-    if graph.input.kind != "float":
+    if graph.input.kind != Kind.FLOAT:
         raise BitfoldError(f"IR check failed{where}: the graph input must be float")
     for i, node in enumerate(graph.nodes):
         t_in, t = graph.in_type(i), node.out
@@ -30,7 +30,7 @@ def verify(graph: Graph, after: str = "") -> Graph:
                 fail(node, "Quantize may only be the first node")
             if t.shape != t_in.shape:
                 fail(node, f"output shape {t.shape} differs from input shape {t_in.shape}")
-            if node.bipolar != (t.kind == "bits"):
+            if node.bipolar != (t.kind == Kind.BITS):
                 fail(node, "bipolar quantizer must output bits, a k-bit one integers")
         elif isinstance(node, Dense | Conv):
             if t_in.kind not in ("bits", "int"):
@@ -50,9 +50,9 @@ def verify(graph: Graph, after: str = "") -> Graph:
                 ow = (wd + left + right - w.shape[3]) // node.stride[1] + 1
                 if t.shape != (w.shape[0], oh, ow):
                     fail(node, f"output shape {t.shape}, expected {(w.shape[0], oh, ow)}")
-                if t_in.kind == "bits" and node.pad_value not in (0, 1):
+                if t_in.kind == Kind.BITS and node.pad_value not in (0, 1):
                     fail(node, f"pad value {node.pad_value} is not a bit")
-                if t_in.kind == "int" and any(node.pads) and not t_in.lo <= node.pad_value <= t_in.hi:
+                if t_in.kind == Kind.INT and any(node.pads) and not t_in.lo <= node.pad_value <= t_in.hi:
                     fail(node, f"pad value {node.pad_value} outside the input range [{t_in.lo}, {t_in.hi}]")
             f = node.folding
             if f is not None:
@@ -60,7 +60,7 @@ def verify(graph: Graph, after: str = "") -> Graph:
                 if o % f.pe or k % f.simd or f.mode not in ("memory", "constant"):
                     fail(node, f"folding PE={f.pe} SIMD={f.simd} mode={f.mode!r} does not fit {o} x {k}")
             lo, hi, _ = acc_range(w, t_in.kind, t_in.lo, t_in.hi)
-            if t.kind != "int" or (t.lo, t.hi) != (int(lo.min()), int(hi.max())):
+            if t.kind != Kind.INT or (t.lo, t.hi) != (int(lo.min()), int(hi.max())):
                 fail(node, f"accumulator range [{t.lo}, {t.hi}] differs from the reachable "
                            f"[{int(lo.min())}, {int(hi.max())}]")
         elif isinstance(node, JetConv):
@@ -70,24 +70,24 @@ def verify(graph: Graph, after: str = "") -> Graph:
             if np.any(np.abs(c) > 1):
                 fail(node, "jet coefficients must be -1, 0 or +1")
             lo, hi, _ = layer_acc_range(node, t_in)
-            if t.kind != "int" or (t.lo, t.hi) != (int(lo.min()), int(hi.max())):
+            if t.kind != Kind.INT or (t.lo, t.hi) != (int(lo.min()), int(hi.max())):
                 fail(node, f"accumulator range [{t.lo}, {t.hi}] differs from [{int(lo.min())}, {int(hi.max())}]")
         elif isinstance(node, FloatOps):
-            if t.kind != "float" or t.shape != t_in.shape:
+            if t.kind != Kind.FLOAT or t.shape != t_in.shape:
                 fail(node, "must map a tensor to a float tensor of the same shape")
         elif isinstance(node, Sign):
-            if t_in.kind == "bits" or t.kind != "bits" or t.shape != t_in.shape:
+            if t_in.kind == Kind.BITS or t.kind != Kind.BITS or t.shape != t_in.shape:
                 fail(node, "must map an int or float tensor to bits of the same shape")
         elif isinstance(node, Threshold):
             c = t_in.shape[0]
-            if t_in.kind != "int" or t.kind != "bits" or t.shape != t_in.shape:
+            if t_in.kind != Kind.INT or t.kind != Kind.BITS or t.shape != t_in.shape:
                 fail(node, "must map an int tensor to bits of the same shape")
             if node.thresholds.shape != (c,) or node.directions.shape != (c,):
                 fail(node, f"needs {c} thresholds and directions")
             if not np.all(np.abs(node.directions) == 1):
                 fail(node, "directions must be +1 or -1")
         elif isinstance(node, MaxPool):
-            if t_in.kind != "bits" or t.kind != "bits":
+            if t_in.kind != Kind.BITS or t.kind != Kind.BITS:
                 fail(node, "pools bits only")
             c, h, wd = t_in.shape
             (kh, kw), (sh, sw) = node.kernel, node.stride
@@ -101,7 +101,7 @@ def verify(graph: Graph, after: str = "") -> Graph:
         elif isinstance(node, Scores):
             if i != len(graph.nodes) - 1:
                 fail(node, "Scores must be the last node")
-            if t_in.kind != "int" or t.shape != t_in.shape or node.sign not in (1, -1):
+            if t_in.kind != Kind.INT or t.shape != t_in.shape or node.sign not in (1, -1):
                 fail(node, "must map the last accumulator to integer scores, sign +1 or -1")
             if node.bias is None or node.bias.shape != t.shape:
                 fail(node, f"bias must have shape {t.shape}")

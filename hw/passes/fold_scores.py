@@ -11,7 +11,7 @@ reason.
 import numpy as np
 
 from ..errors import BitfoldError
-from ..ir.graph import Conv, Dense, FloatOps, Graph, JetConv, Scores, TensorType
+from ..ir.graph import Conv, Dense, FloatOps, Graph, JetConv, Kind, Scores, TensorType
 from ..ir.interp import dequantize, float_ops
 
 __all__ = ["fold_scores"]
@@ -40,7 +40,7 @@ def fold_scores(graph: Graph) -> Graph:
                 "scale and offset, or none"
             )
     t = layer.out
-    step = 2 if graph.in_type(len(nodes) - 1).kind == "bits" else 1
+    step = 2 if graph.in_type(len(nodes) - 1).kind == Kind.BITS else 1
     sign = 1
     if ops:
         values = np.arange(t.lo, t.hi + 1, step, dtype=np.int64)

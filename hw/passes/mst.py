@@ -8,7 +8,7 @@ not real, and the plain unit is kept).
 """
 
 from ..errors import BitfoldError
-from ..ir.graph import Conv, Dense, Graph, Threshold
+from ..ir.graph import Conv, Dense, Graph, Kind, Threshold
 from ..ir.schedule import Schedule
 from ..mst import mst_schedule
 
@@ -20,7 +20,7 @@ def mst_layers(graph: Graph):
     names = []
     for i, node in enumerate(graph.nodes):
         follow = graph.nodes[i + 1] if i + 1 < len(graph.nodes) else None
-        if isinstance(node, Dense | Conv) and graph.in_type(i).kind == "bits" and isinstance(follow, Threshold):
+        if isinstance(node, Dense | Conv) and graph.in_type(i).kind == Kind.BITS and isinstance(follow, Threshold):
             names.append(node.name)
     return names
 

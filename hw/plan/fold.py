@@ -6,10 +6,14 @@ here meets its target exactly as the built design will.
 
 import functools
 
+import numpy as np
+
 from ..errors import BitfoldError
 from ..ir.graph import Conv, Graph, JetConv, Kind, MaxPool
 from ..passes.fold import LAYERS, default_mode, divisors
 from .layout import input_layout
+from .mvtu import MVTUPlan
+from .outputs import ThresholdOut
 from .timing import conv_cycles
 from .window import window_steps
 
@@ -17,11 +21,20 @@ __all__ = ["auto_folding", "fastest", "fold_cost"]
 
 
 def fold_cost(node, t_in, pe, simd):
-    """Relative area of a folding: PE x SIMD terms, PE accumulators, the rotating input register."""
-    term = 1 if t_in.kind == Kind.BITS else t_in.bits + 1
-    acc = max(1, (node.fan_in * max(1, abs(t_in.lo), abs(t_in.hi))).bit_length() + 1)
-    rotate = 0 if simd == node.fan_in else node.fan_in * (1 if t_in.kind == Kind.BITS else t_in.bits)
-    return pe * simd * term + pe * acc * 2 + rotate
+    """Relative area of a folding: PE x SIMD terms, PE accumulators, the rotating input register
+    (the widths from the layer's MVTU plan at that folding)."""
+    binary = t_in.kind == Kind.BITS
+    unit = MVTUPlan(node.name, _bits(node), pe, simd, ThresholdOut((), ()), in_bits=0 if binary else t_in.bits,
+                    in_signed=t_in.lo < 0)
+    rotate = 0 if simd == node.fan_in else unit.i_width
+    return pe * simd * unit.term_width + pe * unit.compare_bits * 2 + rotate
+
+
+def _bits(node):
+    """The layer's weights as an (O, K) bit matrix (a jet layer's shape only: its cost is the same
+    formula over its fan-in)."""
+    o, k = node.weights.shape[0], node.fan_in
+    return node.weights.reshape(o, k) if node.weights.dtype == np.uint8 else np.zeros((o, k), np.uint8)
 
 
 def _cycles(node, t_in):

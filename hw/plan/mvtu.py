@@ -147,6 +147,12 @@ class MVTUPlan:
         return max(hi.bit_length(), (-lo - 1).bit_length()) + 1 if lo < 0 else hi.bit_length()
 
     @property
+    def compare_bits(self) -> int:
+        """Width of the accumulator as a signed number (what the threshold compare and the area
+        models count): an unsigned accumulator gains a sign bit."""
+        return self.acc_bits + (0 if self.acc_signed else 1)
+
+    @property
     def threshold_width(self) -> int:
         """Width of the signed compare with the thresholds (wide enough for both sides)."""
         lo, hi = self.acc_range

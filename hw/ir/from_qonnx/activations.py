@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..graph import Flatten, MaxPool, Sign, TensorType
+from ..graph import Flatten, Kind, MaxPool, Sign, TensorType
 from .context import Context
 from .state import State
 
@@ -17,7 +17,7 @@ def pass_through(ctx: Context, node, state: State) -> State:
 
 def batch_norm(ctx: Context, node, state: State) -> State:
     t = state.type
-    if t.kind == "bits":
+    if t.kind == Kind.BITS:
         raise ctx.node_error(node, "normalizes a binary activation; BatchNorm must follow a layer's accumulator")
     if len(t.shape) not in (1, 3):
         raise ctx.node_error(node, f"unexpected tensor shape {t.shape}")
@@ -35,7 +35,7 @@ def batch_norm(ctx: Context, node, state: State) -> State:
 
 def elementwise(ctx: Context, node, state: State) -> State:
     """``Mul``/``Add``/``Sub``/``Div`` by a per-channel or scalar constant."""
-    if state.type.kind == "bits":
+    if state.type.kind == Kind.BITS:
         raise ctx.node_error(node, "scales a binary activation; only accumulators and scores may be scaled")
     c, first = ctx.constant_operand(node, state.tensor)
     op = node.op_type.lower()
@@ -71,7 +71,7 @@ def quant(ctx: Context, node, state: State) -> State:
 
 
 def _sign(ctx: Context, node, state: State, scale: float, ops) -> State:
-    if state.type.kind == "bits":
+    if state.type.kind == Kind.BITS:
         raise ctx.node_error(node, "binarizes a tensor that is already binary")
     if scale <= 0:
         raise ctx.node_error(node, f"scale {scale} is not positive")
@@ -81,7 +81,7 @@ def _sign(ctx: Context, node, state: State, scale: float, ops) -> State:
 
 
 def max_pool(ctx: Context, node, state: State) -> State:
-    if state.type.kind != "bits":
+    if state.type.kind != Kind.BITS:
         raise ctx.node_error(
             node, "pools a non-binary tensor; bitfold pools binary activations (MaxPool after the sign)"
         )

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..graph import Conv, Dense, JetConv, TensorType
+from ..graph import Conv, Dense, JetConv, Kind, TensorType
 from ..jets import decompose
 from ..ranges import acc_range, int_kernel_range
 from .activations import channel_param
@@ -58,7 +58,7 @@ def conv(ctx: Context, node, state: State) -> State:
     stride = tuple(int(s) for s in ctx.attr(node, "strides", [1, 1]))
     top, left, bottom, right = (int(p) for p in ctx.attr(node, "pads", [0, 0, 0, 0]))
     pads, pad_value = (top, left, bottom, right), 0
-    if any(pads) and t.kind == "bits":
+    if any(pads) and t.kind == Kind.BITS:
         raise ctx.node_error(
             node, "zero padding on a binary input would put a 0 into an XNOR datapath; pad with "
                   "-1 or +1 by a constant Pad before the Conv (bnn.layers.BinaryConv2d does)"
@@ -88,7 +88,7 @@ def _jet_conv(ctx: Context, node, state: State, w, scale) -> State:
         raise ctx.node_error(node, "jet kernels need one weight scale per tensor")
     stride = tuple(int(s) for s in ctx.attr(node, "strides", [1, 1]))
     pads, pad_value = tuple(int(p) for p in ctx.attr(node, "pads", [0, 0, 0, 0])), 0
-    if any(pads) and t.kind == "bits":
+    if any(pads) and t.kind == Kind.BITS:
         raise ctx.node_error(node, "zero padding on a binary input would put a 0 into the jet datapath; pad with "
                                    "-1 or +1 by a constant Pad before the Conv")
     if isinstance(state.pending, PendingPad):
@@ -115,14 +115,14 @@ def pad(ctx: Context, node, state: State) -> State:
     value = 0.0
     if len(node.input) > 2 and node.input[2]:
         value = ctx.scalar(node, node.input[2], "pad value")
-    if t.kind == "bits":
+    if t.kind == Kind.BITS:
         if value not in (t.scale, -t.scale):
             raise ctx.node_error(
                 node, f"pads a binary tensor with {value:g}; only -1 or +1 (times the scale "
                       f"{t.scale:g}) keep the datapath binary"
             )
         code = int(value > 0)
-    elif t.kind == "int":
+    elif t.kind == Kind.INT:
         code = value / t.scale
         if code != int(code) or not t.lo <= code <= t.hi:
             raise ctx.node_error(node, f"pad value {value:g} is not a code of the quantized input")
@@ -134,7 +134,7 @@ def pad(ctx: Context, node, state: State) -> State:
 
 # -- shared by the layers ----------------------------------------------------------------------------
 def _need_binary_or_int(ctx: Context, node, state: State):
-    if state.type.kind == "float":
+    if state.type.kind == Kind.FLOAT:
         raise ctx.node_error(
             node, "reads a float tensor; a binary-weight layer needs a binary activation or "
                   "quantized integer input (a BipolarQuant or Quant before it)"

@@ -6,7 +6,7 @@ one ONNX node to the next.
 
 from dataclasses import dataclass, replace
 
-from ..graph import FloatOps, Node, TensorType
+from ..graph import FloatOps, Kind, Node, TensorType
 
 __all__ = ["PendingFlatten", "PendingPad", "State"]
 
@@ -49,7 +49,7 @@ class State:
     def float_op(self, name: str, kind: str, params, src: str) -> "State":
         """Append one float op, merged into the FloatOps node the data path ends in, if any."""
         last = self.nodes[-1] if self.nodes else None
-        if isinstance(last, FloatOps) and self.type.kind == "float":
+        if isinstance(last, FloatOps) and self.type.kind == Kind.FLOAT:
             nodes, name, ops = self.nodes[:-1], last.name, last.ops + ((kind, params),)
         else:
             nodes, ops = self.nodes, ((kind, params),)
