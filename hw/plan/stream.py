@@ -1,4 +1,4 @@
-"""Small stream units: OR pooling, the gatherer, the queues, the argmax."""
+"""Small stream units: OR pooling, width converters, the queues, the argmax."""
 
 from dataclasses import dataclass
 from enum import StrEnum
@@ -6,24 +6,25 @@ from enum import StrEnum
 from ..errors import BitfoldError
 from .memory import MemoryStyle, memory_style, range_bits
 
-__all__ = ["OrPoolPlan", "GatherPlan", "QueueKind", "FifoPlan", "SkidPlan", "ArgMaxPlan"]
+__all__ = ["OrPoolPlan", "GatherPlan", "SplitPlan", "QueueKind", "FifoPlan", "SkidPlan", "ArgMaxPlan"]
 
 
 @dataclass(frozen=True)
 class OrPoolPlan:
-    """Binary max-pooling of one window: the OR, channel by channel, of ``pixels`` pixels.
-    Registered output, full throughput."""
+    """Binary max-pooling of ``windows`` windows per beat: per window the OR, channel by channel, of
+    its ``pixels`` pixels. Registered output, full throughput."""
 
     pixels: int
     channels: int
+    windows: int = 1
 
     @property
     def i_width(self) -> int:
-        return self.pixels * self.channels
+        return self.windows * self.pixels * self.channels
 
     @property
     def o_width(self) -> int:
-        return self.channels
+        return self.windows * self.channels
 
     cycles_per_vector = 1
     latency = 1
@@ -31,7 +32,7 @@ class OrPoolPlan:
 
     @property
     def register_bits(self) -> int:
-        return self.channels + 1
+        return self.o_width + 1
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,37 @@ class GatherPlan:
         if self.count == 1:
             return self.width + 1
         return self.width * (self.count - 1) + range_bits(self.count) + self.o_width + 1
+
+
+@dataclass(frozen=True)
+class SplitPlan:
+    """Wide to narrow: one beat of ``width * count`` bits becomes ``count`` beats of ``width``, the
+    least significant first. The wide beat waits in a register that shifts by ``width`` per beat out;
+    the next wide beat loads as the last narrow one leaves: no bubble."""
+
+    width: int
+    count: int
+
+    def __post_init__(self):
+        if self.width < 1 or self.count < 2:
+            raise BitfoldError(f"Split needs a positive width and a count of at least 2, not {self.width} and "
+                               f"{self.count}")
+
+    @property
+    def i_width(self) -> int:
+        return self.width * self.count
+
+    @property
+    def o_width(self) -> int:
+        return self.width
+
+    latency = 1
+    memory_bits = 0
+
+    @property
+    def register_bits(self) -> int:
+        """The shift register, the beat counter and the valid flag."""
+        return self.i_width + range_bits(self.count) + 1
 
 
 class QueueKind(StrEnum):
@@ -133,7 +165,8 @@ class SkidPlan:
 
 @dataclass(frozen=True)
 class ArgMaxPlan:
-    """Class of a score vector (lowest index on ties) and the scores, one registered beat."""
+    """Class of a score vector (lowest index on ties) and the scores: a tree of compare-selects with
+    a register after every level (every register the pipeline's, so each level is one compare)."""
 
     classes: int
     score_width: int
@@ -141,6 +174,11 @@ class ArgMaxPlan:
     @property
     def class_bits(self) -> int:
         return max(1, (self.classes - 1).bit_length())
+
+    @property
+    def levels(self) -> int:
+        """Compare levels of the tree."""
+        return max(0, (self.classes - 1).bit_length())
 
     @property
     def i_width(self) -> int:
@@ -151,9 +189,19 @@ class ArgMaxPlan:
         return self.class_bits + self.i_width
 
     cycles_per_vector = 1
-    latency = 1
     memory_bits = 0
 
     @property
+    def latency(self) -> int:
+        return max(1, self.levels)
+
+    @property
     def register_bits(self) -> int:
-        return self.o_width + 1
+        """Per level: its valid flag, the candidates' values and indices left, and the scores carried
+        along (the last level's registers are the output)."""
+        bits, n = 0, self.classes
+        for _ in range(self.latency):
+            n = (n + 1) // 2 if n > 1 else 1
+            bits += 1 + n * (self.score_width + self.class_bits) + self.i_width
+        # the output register holds the class and the scores; the last level's value is not kept
+        return bits - self.score_width

@@ -1,4 +1,4 @@
-from amaranth import Cat, Module, Mux, Signal, signed
+from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -9,8 +9,9 @@ __all__ = ["ArgMax"]
 
 class ArgMax(wiring.Component):
     """Class of a score vector (:class:`~hw.plan.stream.ArgMaxPlan`): the index of the maximum, the
-    lowest index winning ties (as ``torch.argmax``). A balanced tree of compare-selects; registered
-    output, full throughput.
+    lowest index winning ties (as ``torch.argmax``). A balanced tree of compare-selects with a
+    register after every level, so a path holds one compare; the scores travel beside it. One
+    vector per cycle; every level holds while the output waits.
 
     Members
     -------
@@ -26,29 +27,41 @@ class ArgMax(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        w, class_bits = self.plan.score_width, self.plan.class_bits
+        plan = self.plan
+        w, class_bits = plan.score_width, plan.class_bits
+        en = Signal()
+        m.d.comb += [en.eq(~self.o.valid | self.o.ready), self.i.ready.eq(en)]
         level = []
-        for c in range(self.plan.classes):
+        for c in range(plan.classes):
             v, ix = Signal(signed(w), name=f"v{c}"), Signal(class_bits, name=f"i{c}")
             m.d.comb += [v.eq(self.i.payload[c * w:(c + 1) * w]), ix.eq(c)]
             level.append((v, ix))
-        depth = 0
-        while len(level) > 1:
-            depth += 1
+        valid, scores = self.i.valid, self.i.payload
+        for d in range(1, plan.latency + 1):
+            last = d == plan.latency
             nxt = []
             for j in range(0, len(level), 2):
                 if j + 1 == len(level):
-                    nxt.append(level[j])
+                    pair = level[j]
+                else:
+                    (va, ia), (vb, ib) = level[j], level[j + 1]
+                    take_b = vb > va  # strictly greater: on a tie the lower index (a) stays
+                    pair = (Mux(take_b, vb, va), Mux(take_b, ib, ia))
+                if last:  # the winner's index is the output's class; its value is not needed any more
+                    with m.If(en):
+                        m.d.sync += self.o.payload[:class_bits].eq(pair[1])
                     continue
-                (va, ia), (vb, ib) = level[j], level[j + 1]
-                v, ix = Signal(signed(w), name=f"v{depth}_{j}"), Signal(class_bits, name=f"i{depth}_{j}")
-                take_b = vb > va  # strictly greater: on a tie the lower index (a) stays
-                m.d.comb += [v.eq(Mux(take_b, vb, va)), ix.eq(Mux(take_b, ib, ia))]
+                v, ix = Signal(signed(w), name=f"v{d}_{j // 2}"), Signal(class_bits, name=f"i{d}_{j // 2}")
+                with m.If(en):
+                    m.d.sync += [v.eq(pair[0]), ix.eq(pair[1])]
                 nxt.append((v, ix))
             level = nxt
-        m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready)
-        with m.If(self.o.ready):
-            m.d.sync += self.o.valid.eq(0)
-        with m.If(self.i.valid & self.i.ready):
-            m.d.sync += [self.o.valid.eq(1), self.o.payload.eq(Cat(level[0][1], self.i.payload))]
+            if last:
+                with m.If(en):
+                    m.d.sync += [self.o.valid.eq(valid), self.o.payload[class_bits:].eq(scores)]
+            else:
+                nvalid, nscores = Signal(name=f"valid{d}"), Signal(plan.i_width, name=f"scores{d}")
+                with m.If(en):
+                    m.d.sync += [nvalid.eq(valid), nscores.eq(scores)]
+                valid, scores = nvalid, nscores
         return m
