@@ -110,5 +110,6 @@ def compile_graph(graph: Graph, fold=FoldAuto(), mst=MstKeep(), queues=QueueKind
     when a folding does not fit it."""
     graph = with_mst(graph, mst)
     hwg = run_pipeline(graph, hardware_pipeline(folding_for(graph, fold)), debug_dir=debug_dir)
-    applied = {n.name: n.folding.to_dict() for n in hwg.nodes if getattr(n, "folding", None) is not None}
+    applied = {"input": {"pixels": hwg.nodes[0].pixels}} | {
+        n.name: n.folding.to_dict() for n in hwg.nodes if getattr(n, "folding", None) is not None}
     return Compiled(applied, hwg, plan_graph(hwg, queues))

@@ -36,7 +36,7 @@ class JetPlan:
     vectors : int
         M windows per beat, each with its own datapath.
     out_depth : int or None
-        Entries of the output queue (None: :attr:`credits`).
+        Entries of the output queue, at least :attr:`credits` (None: that many).
     reg_every : int
     """
 
@@ -59,9 +59,6 @@ class JetPlan:
             raise BitfoldError(f"{self.name}: PE={self.pe} does not divide {self.o} outputs; "
                                f"valid PE: {divisors(self.o)}")
         object.__setattr__(self, "in_signed", bool(self.in_signed))
-        if self.out_depth is not None and self.out_depth < self.credits:
-            raise BitfoldError(f"{self.name}: an output queue of {self.out_depth} entries is below the "
-                               f"{self.credits} results the pipeline can hold")
 
     @property
     def o(self) -> int:
@@ -144,7 +141,7 @@ class JetPlan:
 
     @property
     def queue(self) -> FifoPlan:
-        return FifoPlan(self.o_width, (self.out_depth or self.credits) + 1)
+        return FifoPlan(self.o_width, max(self.out_depth or 0, self.credits) + 1)
 
     @property
     def register_bits(self) -> int:

@@ -34,7 +34,7 @@ class MSTPlan:
     vectors : int
         M vectors per beat, each with its own datapath (the windows of a convolution's output group).
     out_depth : int or None
-        Entries of the output queue (None: :attr:`credits`).
+        Entries of the output queue, at least :attr:`credits` (None: that many).
     reg_every : int
     """
 
@@ -53,9 +53,6 @@ class MSTPlan:
         if len(self.schedule.parents) != len(w):
             raise BitfoldError(f"{self.name}: the schedule has {len(self.schedule.parents)} channels, "
                                f"the layer {len(w)}")
-        if self.out_depth is not None and self.out_depth < self.credits:
-            raise BitfoldError(f"{self.name}: an output queue of {self.out_depth} entries is below the "
-                               f"{self.credits} results the pipeline can hold")
 
     @property
     def o(self) -> int:
@@ -108,7 +105,7 @@ class MSTPlan:
 
     @property
     def queue(self) -> FifoPlan:
-        return FifoPlan(self.o_width, (self.out_depth or self.credits) + 1)
+        return FifoPlan(self.o_width, max(self.out_depth or 0, self.credits) + 1)
 
     @property
     def latency(self) -> int:

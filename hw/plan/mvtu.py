@@ -60,7 +60,7 @@ class MVTUPlan:
         M vectors computed at once (``vector`` input only).
     input : InputMode
     out_depth : int or None
-        Entries of the output queue (None: :attr:`credits`).
+        Entries of the output queue, at least :attr:`credits` (None: that many).
     reg_every : int
         Adder tree levels per pipeline stage.
     """
@@ -95,9 +95,6 @@ class MVTUPlan:
         object.__setattr__(self, "in_signed", bool(self.in_signed))
         if self.vectors < 1 or (self.vectors > 1 and self.input != InputMode.VECTOR):
             raise BitfoldError(f"{self.name}: {self.vectors} vectors at once need whole-vector input beats")
-        if self.out_depth is not None and self.out_depth < self.credits:
-            raise BitfoldError(f"{self.name}: an output queue of {self.out_depth} entries is below the "
-                               f"{self.credits} results the pipeline can hold")
 
     # -- shape ------------------------------------------------------------------------------------
     @property
@@ -263,7 +260,7 @@ class MVTUPlan:
     @property
     def queue(self) -> FifoPlan:
         """The output queue."""
-        return FifoPlan(self.o_width, (self.out_depth or self.credits) + 1)
+        return FifoPlan(self.o_width, max(self.out_depth or 0, self.credits) + 1)
 
     @property
     def latency(self) -> int:
