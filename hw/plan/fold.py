@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import BitfoldError
 from ..ir.graph import Conv, Dense, Flatten, Graph, JetConv, Kind, MaxPool
-from ..passes.fold import INPUT, LAYERS, default_mode, divisors, input_pixels
+from ..passes.fold import INPUT, default_mode, divisors, input_pixels
 from .links import Link, window_stages
 from .mvtu import MVTUPlan
 from .outputs import ThresholdOut

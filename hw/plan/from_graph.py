@@ -123,7 +123,8 @@ def plan_graph(graph: Graph, queues=QueueKind.IMAGE) -> Plan:
             compute, window, win_link = window_stages(name, node, link, m, node.kernel)
             note = None
             if isinstance(node, JetConv):
-                unit = JetPlan(node.name, node.coeffs, node.folding.pe, ThresholdOut(follow.thresholds, follow.directions),
+                unit = JetPlan(node.name, node.coeffs, node.folding.pe,
+                               ThresholdOut(follow.thresholds, follow.directions),
                                in_bits=0 if t.kind == Kind.BITS else t.bits, in_signed=t.lo < 0, vectors=m,
                                out_depth=depth(out_link.beats))
                 compute.append(Stage(f"{name}_jets", unit))

@@ -310,7 +310,8 @@ class MVTUPlan:
         assembly = vec * (self.nf - 1) * self.pe * self.out_bits
         credit = range_bits(self.queue.entries + 1)
         regs = issue + weight_stage + trees + totals + finish + assembly + credit + self.queue.register_bits
-        mem = self.queue.memory_bits + (0 if self.weight_style == MemoryStyle.WIRED else self.depth * self.pe * self.simd)
+        weights = 0 if self.weight_style == MemoryStyle.WIRED else self.depth * self.pe * self.simd
+        mem = self.queue.memory_bits + weights
         if self.buffered:
             mem += 2 * self.sf * self.chunk_bits
         return regs, mem
