@@ -180,6 +180,14 @@ def cmd_synth(args):
         if "pnr" in r:
             print(f"place and route on {r['pnr']['device']}: Fmax {r['fmax_mhz']} MHz"
                   + (f", {r['images_per_s_at_fmax']:,.0f} images/s" if r.get("images_per_s_at_fmax") else ""))
+            cp = r["pnr"].get("critical_path")
+            if cp:
+                def at(w, cell):
+                    return f"{cell} ({'layer ' + w['layer'] + ', ' if w['layer'] else ''}{w['stage'] or 'top level'})"
+
+                print(f"critical path: {cp['delay_ns']} ns ({cp['logic_levels']} logic levels, {cp['logic_ns']} ns "
+                      f"logic, {cp['routing_ns']} ns routing) from {at(cp['from_where'], cp['from'])} to "
+                      f"{at(cp['to_where'], cp['to'])}")
 
     _emit(args, r, human)
     return 0

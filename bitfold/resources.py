@@ -50,7 +50,15 @@ def synth_run(path, family_name="xc7", pnr=False, device=None, per_layer=True, p
            "total": _counts(res["total"]), "layers": {k: _counts(v) for k, v in res["layers"].items()},
            "synth_s": round(sum(r["seconds"] for r in [res["total"], *res["layers"].values()]), 1)}
     if pnr:
+        from hw.synth.nextpnr import where
+
         p = res["pnr"]
+        cp = p.get("critical_path")
+        if cp:
+            stages = {s.name: layer.name for layer in plan.layers for s in layer.stages}
+            cp = cp | {"from_where": where(cp["from"], stages), "to_where": where(cp["to"], stages),
+                       "slowest_net_where": where(cp["slowest_net"], stages)}
+            p = p | {"critical_path": cp}
         out["pnr"] = p
         out["fmax_mhz"] = p["fmax_mhz"]
         if p["fmax_mhz"]:

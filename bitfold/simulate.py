@@ -36,7 +36,7 @@ def hardware_graph(run):
 def hardware_plan(run):
     """The folded IR, its hardware plan and the manifest of a compiled run."""
     graph, man = hardware_graph(run)
-    return graph, plan_graph(graph, QueueKind(man.get("queues", "image"))), man
+    return graph, plan_graph(graph, QueueKind(man.get("queues", "sized"))), man
 
 
 def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:

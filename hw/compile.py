@@ -105,7 +105,7 @@ def folding_for(graph: Graph, fold) -> dict:
     raise TypeError(f"fold must be FoldAuto, FoldParallel or FoldExplicit, not {fold!r}")
 
 
-def compile_graph(graph: Graph, fold=FoldAuto(), mst=MstKeep(), queues=QueueKind.IMAGE, debug_dir=None) -> Compiled:
+def compile_graph(graph: Graph, fold=FoldAuto(), mst=MstKeep(), queues=QueueKind.SIZED, debug_dir=None) -> Compiled:
     """Streamlined IR -> folded hardware IR -> plan. Raises :class:`BitfoldError` naming the layer
     when a folding does not fit it."""
     graph = with_mst(graph, mst)

@@ -10,7 +10,7 @@ switched on by the ``stress`` input.
 Members
 -------
 img : ``In(stream.Signature(image_bits))``
-    One image per beat; a two-deep queue (staging register + shift register) keeps the design fed.
+    One image per beat; a two-image staging queue and a shift register keep the design fed.
 res_data : ``Out(output beat bits)``
     The latest result beat; ``res_cycle`` is the cycle it left the design, ``res_count`` counts
     results (it changes exactly once per result).
@@ -101,21 +101,32 @@ class NetworkHarness(wiring.Component):
         idle_in = stress & (gap_in.state[:2] == 0)
         stall_out = stress & (gap_out.state[:2] == 0)
 
-        # staging register -> shift register of beats
-        stage, stage_valid = Signal(len(self.img.payload)), Signal()
-        shreg, left = Signal(len(self.img.payload)), Signal(range(self.image_beats + 1))
-        m.d.comb += self.img.ready.eq(~stage_valid)
-        with m.If(self.img.valid & self.img.ready):
-            m.d.sync += [stage.eq(self.img.payload), stage_valid.eq(1)]
+        # a two-image staging queue -> shift register of beats. The queue's ``ready`` is a register
+        # (high while at most one image waits), so an image a cycle can enter when a design takes
+        # a whole image per beat, and no logic of the design depends on the top-level inputs.
+        bits = len(self.img.payload)
+        stage = [Signal(bits, name=f"stage{j}") for j in range(2)]
+        count = Signal(range(3))
+        ready = Signal(init=1)
+        m.d.comb += self.img.ready.eq(ready)
+        shreg, left = Signal(bits), Signal(range(self.image_beats + 1))
         beat_taken = dut.i.valid & dut.i.ready
         m.d.comb += [dut.i.payload.eq(shreg[:self.beat_bits]), dut.i.valid.eq((left != 0) & ~idle_in)]
         refill = (left == 0) | ((left == 1) & beat_taken)
+        push, pop = self.img.valid & self.img.ready, refill & (count != 0)
         with m.If(beat_taken):
             m.d.sync += [shreg.eq(shreg >> self.beat_bits), left.eq(left - 1)]
             with m.If(left == self.image_beats):
                 m.d.sync += self.start_cycle.eq(self.cycle)
-        with m.If(refill & stage_valid):  # img.ready is low while stage_valid: no clash
-            m.d.sync += [shreg.eq(stage), left.eq(self.image_beats), stage_valid.eq(0)]
+        with m.If(pop):
+            m.d.sync += [shreg.eq(stage[0]), left.eq(self.image_beats), stage[0].eq(stage[1])]
+        with m.If(push):  # into the first free entry (after a pop, entries move down by one)
+            with m.If(count - pop == 0):
+                m.d.sync += stage[0].eq(self.img.payload)
+            with m.Else():
+                m.d.sync += stage[1].eq(self.img.payload)
+        nxt = count + push - pop
+        m.d.sync += [count.eq(nxt), ready.eq(nxt < 2)]
 
         # results
         m.d.comb += dut.o.ready.eq(~stall_out)

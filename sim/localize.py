@@ -18,7 +18,7 @@ from .stream import amaranth_put
 __all__ = ["localize", "layer_outputs"]
 
 
-def layer_outputs(graph, codes, max_cycles=200_000, trace=None, queues=QueueKind.IMAGE):
+def layer_outputs(graph, codes, max_cycles=200_000, trace=None, queues=QueueKind.SIZED):
     """Run one image (``codes`` of the input shape) through the Amaranth model of the design and
     return ``{layer name: list of output beats}`` for every layer. If ``trace`` is a dict, it
     receives ``{layer name: (valid, ready) per cycle}``, a waveform of every layer's output stream."""
@@ -75,7 +75,7 @@ def _decode(node, beats):
     return np.array([(beats[0] >> k) & 1 for k in range(c)], dtype=np.uint8)
 
 
-def localize(graph, codes, design=None, queues=QueueKind.IMAGE) -> dict:
+def localize(graph, codes, design=None, queues=QueueKind.SIZED) -> dict:
     """``{"layer", "channel", "position", "note"}`` for the first layer whose hardware output
     differs from the reference on this image. ``design`` is the graph the hardware was built from,
     if it differs from the reference's (tests use this to plant a fault)."""

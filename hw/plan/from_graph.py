@@ -24,10 +24,12 @@ hard-wired weights; elsewhere a channel's XNORs are not logic of its own, so the
 nothing and the plain unit is built (the layer's ``note`` says so).
 
 Queues (:class:`QueueKind`): the computing units (MVTU, MST, jet) end in an output queue of their
-own (entries for every result in flight, so their datapaths never stall); with ``image`` it holds
-one image of the layer's output, and pooling gets a FIFO that deep (a skid buffer when the image is
-at most two beats); with ``skid`` pooling and the class unit get a skid buffer; with ``none``
-nothing more. Every queue cuts the ready path between layers.
+own (entries for every result in flight, so their datapaths never stall). With ``sized`` (the
+default) each layer's queue holds, beyond that, the beats its schedule and its consumer's make wait
+(:func:`hw.plan.queues.queue_needs`, plus a margin); pooling and the class unit get a FIFO that deep
+(a skid buffer for two beats or fewer). With ``image`` every queue holds one image of its layer's
+output; with ``skid`` pooling and the class unit get a skid buffer; with ``none`` nothing more.
+Every queue cuts the ready path between layers.
 """
 
 import numpy as np
@@ -41,6 +43,7 @@ from .links import Link, resize, window_stages
 from .mst import MSTPlan
 from .mvtu import InputMode, MVTUPlan
 from .outputs import ScoreOut, ThresholdOut, hw_thresholds
+from .queues import queue_needs
 from .stream import ArgMaxPlan, FifoPlan, OrPoolPlan, QueueKind, SkidPlan
 
 __all__ = ["plan_graph", "hw_weights", "builds_mst", "MST_UNUSED"]
@@ -67,11 +70,19 @@ def builds_mst(node, follow) -> bool:
             and f.pe == node.weights.shape[0] and f.simd == node.fan_in and isinstance(follow, Threshold))
 
 
-def plan_graph(graph: Graph, queues=QueueKind.IMAGE) -> Plan:
+def plan_graph(graph: Graph, queues=QueueKind.SIZED) -> Plan:
     """The hardware plan of a folded IR graph (after :data:`hw.passes.PIPELINE`)."""
     if queues not in tuple(QueueKind):
         raise BitfoldError(f"queue kind must be {', '.join(repr(str(q)) for q in QueueKind)}, not {queues!r}")
     queues = QueueKind(queues)
+    if queues != QueueKind.SIZED:
+        return _build(graph, queues, None)
+    return _build(graph, queues, queue_needs(_build(graph, queues, {})))
+
+
+def _build(graph, queues, needs):
+    """The plan with queues of ``queues`` kind; for ``sized``, ``needs`` gives per layer the beats
+    that wait at its output (an empty dict: none known yet)."""
     nodes = graph.nodes
     if not nodes or not isinstance(nodes[0], Quantize):
         raise BitfoldError("a hardware plan needs a graph that starts with its input Quantize")
@@ -84,18 +95,22 @@ def plan_graph(graph: Graph, queues=QueueKind.IMAGE) -> Plan:
     def add(name, op, compute, in_link, note=None, source=None):
         layer = LayerPlan(name, op, tuple(compute), None, note, source, in_link.beats)
         queue = None
-        own = isinstance(layer.unit, MVTUPlan | MSTPlan | JetPlan)  # ends in an output queue of its own
-        if not own and queues != QueueKind.NONE and op not in ("Flatten",):
-            width = layer.unit.o_width
-            if queues == QueueKind.IMAGE and layer.out_beats > 2:
-                queue = Stage(f"{compute[-1].name}_fifo", FifoPlan(width, layer.out_beats + 1))
+        own = isinstance(layer.unit, MVTUPlan | MSTPlan | JetPlan | ArgMaxPlan)  # an output queue of its own
+        if not own and queues != QueueKind.NONE:
+            width, beats = layer.unit.o_width, layer.out_beats
+            entries = beats if queues == QueueKind.IMAGE else _need(needs, name, 0)
+            if queues in (QueueKind.IMAGE, QueueKind.SIZED) and entries > 2:
+                queue = Stage(f"{compute[-1].name}_fifo", FifoPlan(width, entries + 1))
             else:
                 queue = Stage(f"{compute[-1].name}_skid", SkidPlan(width))
         layers.append(LayerPlan(name, op, tuple(compute), queue, note, source, in_link.beats))
 
-    def depth(beats):
-        """Output queue entries of a computing unit: one image of its output, or its credits."""
-        return beats if queues == QueueKind.IMAGE and beats > 2 else None
+    def depth(name, beats):
+        """Output queue entries of a computing unit beyond its credits: one image of its output, or
+        the beats that wait for the next layer (None: its credits only)."""
+        if queues == QueueKind.IMAGE:
+            return beats if beats > 2 else None
+        return _need(needs, name, None) if queues == QueueKind.SIZED else None
 
     i = 1
     while i < len(nodes):
@@ -126,17 +141,17 @@ def plan_graph(graph: Graph, queues=QueueKind.IMAGE) -> Plan:
                 unit = JetPlan(node.name, node.coeffs, node.folding.pe,
                                ThresholdOut(follow.thresholds, follow.directions),
                                in_bits=0 if t.kind == Kind.BITS else t.bits, in_signed=t.lo < 0, vectors=m,
-                               out_depth=depth(out_link.beats))
+                               out_depth=depth(node.name, out_link.beats))
                 compute.append(Stage(f"{name}_jets", unit))
             elif builds_mst(node, follow):
                 t_hw = hw_thresholds(follow.thresholds, follow.directions, node.fan_in, True)
                 compute.append(Stage(f"{name}_mst", MSTPlan(node.name, hw_weights(node), node.schedule,
                                                             ThresholdOut(t_hw, follow.directions), vectors=m,
-                                                            out_depth=depth(out_link.beats))))
+                                                            out_depth=depth(node.name, out_link.beats))))
             else:
                 note = MST_UNUSED if node.schedule is not None else None
                 compute.append(Stage(f"{name}_mvtu", _mvtu(node, follow, t, m, InputMode.VECTOR,
-                                                           depth(out_link.beats))))
+                                                           depth(node.name, out_link.beats))))
             add(node.name, node.op, compute, link, note, source=node)
             link, t = out_link, follow.out
             i += 2
@@ -153,11 +168,13 @@ def plan_graph(graph: Graph, queues=QueueKind.IMAGE) -> Plan:
                 compute = resize(name, link, node.fan_in)
                 t_hw = hw_thresholds(follow.thresholds, follow.directions, node.fan_in, True)
                 compute.append(Stage(f"{name}_mst", MSTPlan(node.name, hw_weights(node), node.schedule,
-                                                            ThresholdOut(t_hw, follow.directions))))
+                                                            ThresholdOut(t_hw, follow.directions),
+                                                            out_depth=depth(node.name, 1))))
             else:
                 note = MST_UNUSED if node.schedule is not None else None
                 compute = resize(name, link, node.folding.simd)
-                compute.append(Stage(f"{name}_mvtu", _mvtu(node, follow, t, 1, InputMode.CHUNK, None)))
+                compute.append(Stage(f"{name}_mvtu", _mvtu(node, follow, t, 1, InputMode.CHUNK,
+                                                           depth(node.name, 1))))
             add(node.name, node.op, compute, link, note, source=node)
             link, t = Link(follow.out.shape, follow.out.bits if isinstance(follow, Scores) else 1,
                             follow.out.shape[0]), follow.out
@@ -176,6 +193,17 @@ def plan_graph(graph: Graph, queues=QueueKind.IMAGE) -> Plan:
             raise BitfoldError(f"IR node {node.name} ({node.op}) has no hardware; supported: Quantize, Flatten, "
                                "Conv/Dense + Threshold or Scores, JetConv + Threshold, MaxPool")
     return Plan(tuple(layers), input_layout(graph), output_layout(graph), queues)
+
+
+MARGIN = 2  # queue entries beyond the schedule's need, for what the item-level model does not see
+
+
+def _need(needs, name, default):
+    """Queue entries a layer's output needs: the schedule's need plus a margin (``default`` when it
+    is not known yet)."""
+    if needs is None or name not in needs:
+        return default
+    return needs[name] + MARGIN
 
 
 def _need_folding(node):

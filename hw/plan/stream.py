@@ -97,10 +97,11 @@ class SplitPlan:
 
 
 class QueueKind(StrEnum):
-    """The queue after every layer: ``image`` (a FIFO deep enough for one image of the layer's
-    output, so layers never stall each other), ``skid`` (a two-entry register slice, least area) or
-    ``none``."""
+    """The queue after every layer: ``sized`` (as deep as the producer's and consumer's schedules
+    need, see :mod:`hw.plan.queues`), ``image`` (deep enough for one image of the layer's output),
+    ``skid`` (a two-entry register slice, least area) or ``none``."""
 
+    SIZED = "sized"
     IMAGE = "image"
     SKID = "skid"
     NONE = "none"
@@ -166,7 +167,8 @@ class SkidPlan:
 @dataclass(frozen=True)
 class ArgMaxPlan:
     """Class of a score vector (lowest index on ties) and the scores: a tree of compare-selects with
-    a register after every level (every register the pipeline's, so each level is one compare)."""
+    a register after every level (so each level is one compare), into an output queue with credits
+    (the levels never stall)."""
 
     classes: int
     score_width: int
@@ -177,8 +179,8 @@ class ArgMaxPlan:
 
     @property
     def levels(self) -> int:
-        """Compare levels of the tree."""
-        return max(0, (self.classes - 1).bit_length())
+        """Compare levels of the tree (at least one register stage)."""
+        return max(1, (self.classes - 1).bit_length())
 
     @property
     def i_width(self) -> int:
@@ -189,19 +191,30 @@ class ArgMaxPlan:
         return self.class_bits + self.i_width
 
     cycles_per_vector = 1
-    memory_bits = 0
 
     @property
     def latency(self) -> int:
-        return max(1, self.levels)
+        """The levels, then the output queue."""
+        return self.levels + FifoPlan.latency
+
+    @property
+    def credits(self) -> int:
+        return self.latency + 2
+
+    @property
+    def queue(self) -> FifoPlan:
+        return FifoPlan(self.o_width, self.credits + 1)
 
     @property
     def register_bits(self) -> int:
-        """Per level: its valid flag, the candidates' values and indices left, and the scores carried
-        along (the last level's registers are the output)."""
+        """Per level: its valid flag, the scores carried along, the candidates' indices and (but
+        after the last level) values; the credit counter and the queue."""
         bits, n = 0, self.classes
-        for _ in range(self.latency):
+        for d in range(self.levels):
             n = (n + 1) // 2 if n > 1 else 1
-            bits += 1 + n * (self.score_width + self.class_bits) + self.i_width
-        # the output register holds the class and the scores; the last level's value is not kept
-        return bits - self.score_width
+            bits += 1 + self.i_width + n * (self.class_bits + (self.score_width if d < self.levels - 1 else 0))
+        return bits + range_bits(self.queue.entries + 1) + self.queue.register_bits
+
+    @property
+    def memory_bits(self) -> int:
+        return self.queue.memory_bits
