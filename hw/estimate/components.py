@@ -63,8 +63,10 @@ from ..plan import (
     MVTUPlan,
     OrPoolPlan,
     SkidPlan,
+    SplitPlan,
     WindowPlan,
 )
+from ..plan.mvtu import InputMode
 from ..plan.tree import AdderTreePlan
 
 __all__ = ["lut_features", "structural", "bram_units", "tree_adder_bits", "shared_cones", "or_luts", "KINDS",
@@ -72,7 +74,7 @@ __all__ = ["lut_features", "structural", "bram_units", "tree_adder_bits", "share
 
 # feature prefix of each unit plan type: the component that builds it
 KINDS = {MVTUPlan: "MVTU", JetPlan: "JetUnit", MSTPlan: "MSTUnit", WindowPlan: "SlidingWindow", OrPoolPlan: "OrReduce",
-         GatherPlan: "Gather", FifoPlan: "StreamFIFO", SkidPlan: "SkidBuffer", ArgMaxPlan: "ArgMax"}
+         GatherPlan: "Gather", SplitPlan: "Split", FifoPlan: "StreamFIFO", SkidPlan: "SkidBuffer", ArgMaxPlan: "ArgMax"}
 
 
 def kind_of(unit) -> str:
@@ -154,55 +156,62 @@ def or_luts(pixels: int, fam, tables=None) -> float:
 def lut_features(c, fam, tables=None) -> dict:
     """LUT features of one unit plan, named ``Kind.feature``; the cost of a unit of each is fitted
     per family (see the module docstring for the derivations). ``tables``: measured tables of the
-    calibration (``or_luts``)."""
+    calibration (``or_luts``). A unit's output queue (``c.queue``) is priced as a queue."""
     L = fam.lut_inputs
     kind = kind_of(c)
     f = {"base": 1.0}
     if isinstance(c, MVTUPlan):
-        k, pe, simd, nf, sf, eb = c.k, c.pe, c.simd, c.nf, c.sf, c.element_bits
+        k, pe, simd, nf, sf, eb, vec = c.k, c.pe, c.simd, c.nf, c.sf, c.element_bits, c.vectors
         depth = c.depth
         wired = c.weight_style == MemoryStyle.WIRED
         from_table = c.weight_style == MemoryStyle.LOGIC and depth > 2
-        f["rotate"] = float(k * eb if sf > 1 else 0)
+        f["rotate"] = float(vec * k * eb if sf > 1 and c.input == InputMode.VECTOR else 0)
+        if c.buffered:  # the double-buffered input memory: its read mux, in LUT RAM cells per word
+            f["buffer"] = float(c.chunk_bits * math.ceil(2 * sf / (64 if fam.name == "xc7" else 16)))
         if c.weight_style == MemoryStyle.LOGIC:
             f["rom"] = float(c.table_columns * math.ceil(depth / 2**L))
         if c.binary:
             if wired:
-                f["pop_const_l2"], f["pop_const"] = shared_cones(c.weights, 1)
+                first, rest = shared_cones(c.weights, 1)
+                f["pop_const_l2"], f["pop_const"] = vec * first, vec * rest
             else:
-                f["xnor_rom" if from_table else "xnor_var"] = float(pe * simd)
-                f["pop_var"] = float(pe * tree_adder_bits(simd, 1))
+                f["xnor_rom" if from_table else "xnor_var"] = float(vec * pe * simd)
+                f["pop_var"] = float(vec * pe * tree_adder_bits(simd, 1))
         else:
             tw = c.term_width
             if wired:
-                f["int_const_l2"], f["int_const"] = shared_cones(c.weights, tw)
+                first, rest = shared_cones(c.weights, tw)
+                f["int_const_l2"], f["int_const"] = vec * first, vec * rest
             else:
-                f["int_sel_rom" if from_table else "int_sel"] = float(pe * simd * negate_luts(tw, L))
-                f["int_var"] = float(pe * tree_adder_bits(simd, tw))
+                f["int_sel_rom" if from_table else "int_sel"] = float(vec * pe * simd * negate_luts(tw, L))
+                f["int_var"] = float(vec * pe * tree_adder_bits(simd, tw))
         acc = c.compare_bits
-        f["score" if c.scores else "acc"] = float(pe * (c.out_bits if c.scores else acc))
+        f["score" if c.scores else "acc"] = float(vec * pe * (c.out_bits if c.scores else acc))
         f["group_rom"] = _rom(nf, pe * (acc + 1), L) if nf > 1 else 0.0
         f["ctrl"] = float(max(1, (depth - 1).bit_length()))
     elif isinstance(c, MSTPlan):
         pw = c.k.bit_length() + 1
-        f["pop"] = float(sum(t.adder_bits for t in c.trees))
-        f["chain"] = float(sum(1 for p in c.schedule.parents if p >= 0) * pw)
-        f["cmp"] = float(c.o * pw)
+        f["pop"] = float(c.vectors * sum(t.adder_bits for t in c.trees))
+        f["chain"] = float(c.vectors * sum(1 for p in c.schedule.parents if p >= 0) * pw)
+        f["cmp"] = float(c.vectors * c.o * pw)
     elif isinstance(c, JetPlan):
         xw = max(2, c.element_bits + 1)
-        f["jets"] = float(c.channels * 15 * (xw + 3 + c.jet_width))  # row then column filters, per channel
-        f["select"] = float(c.pe * c.terms * c.jet_width if c.nf > 1 else 0)
-        f["tree"] = float(c.pe * c.tree.adder_bits)
-        f["acc"] = float(c.pe * c.acc_bits)
+        vec = c.vectors
+        f["jets"] = float(vec * c.channels * 15 * (xw + 3 + c.jet_width))  # row then column filters, per channel
+        f["select"] = float(vec * c.pe * c.terms * c.jet_width if c.nf > 1 else 0)
+        f["tree"] = float(vec * c.pe * c.tree.adder_bits)
+        f["acc"] = float(vec * c.pe * c.acc_bits)
     elif isinstance(c, WindowPlan):
-        f["pad"] = float(c.pixel_bits if any(c.pads) else 0)
-        f["tables"] = float(math.ceil(c.hp / 2**L) + math.ceil(c.wp / 2**L))
+        f["pad"] = float(c.in_pixels * c.pixel_bits if any(c.pads) else 0)
+        f["tables"] = float(math.ceil(c.hp / 2**L) + math.ceil(c.words_per_row / 2**L))
     elif isinstance(c, OrPoolPlan):
-        f["or"] = c.channels * or_luts(c.pixels, fam, tables)
+        f["or"] = c.windows * c.channels * or_luts(c.pixels, fam, tables)
     elif isinstance(c, ArgMaxPlan):
         f["cmp"] = float((c.classes - 1) * (2 * c.score_width + c.class_bits))
     elif isinstance(c, SkidPlan):
         f["mux"] = float(c.width)
+    elif isinstance(c, SplitPlan):
+        f["mux"] = float(c.i_width)
     elif isinstance(c, FifoPlan):
         # distributed RAM reads through a (depth / 16):1 mux per bit (ECP5 16-word cells; xc7 64)
         cell = 64 if fam.name == "xc7" else 16
@@ -210,14 +219,31 @@ def lut_features(c, fam, tables=None) -> dict:
         f["dist_mux"] = float(c.width * (math.ceil(c.entries / cell) - 1) if dist else 0)
         f["dist_bits"] = float(c.width if dist else 0)
         f["pointers"] = float(c.entries.bit_length())
-    return {f"{kind}.{name}": v for name, v in f.items() if v}
+    out = {f"{kind}.{name}": v for name, v in f.items() if v}
+    queue = getattr(c, "queue", None)
+    if isinstance(queue, FifoPlan):
+        for name, v in lut_features(queue, fam, tables).items():
+            out[name] = out.get(name, 0.0) + v
+    return out
 
 
 def structural(c, fam) -> dict:
-    """Exact structural counts: register bits, block RAM units, distributed RAM cells, SRL cells."""
+    """Exact structural counts: register bits, block RAM units, distributed RAM cells, SRL cells (a
+    unit's output queue and input buffer counted as queues and memories)."""
     out = {"ff": float(c.register_bits), "bram": 0, "lutram": 0, "srl": 0}
+    queue = getattr(c, "queue", None)
+    if isinstance(queue, FifoPlan):
+        q = structural(queue, fam)
+        out["ff"] += q["ff"] - queue.register_bits  # the queue's registers are in the unit's count
+        for key in ("bram", "lutram"):
+            out[key] += q[key]
+    if isinstance(c, MVTUPlan) and c.buffered:
+        if c.buffer_style == MemoryStyle.BLOCK:
+            out["bram"] += bram_units(2 * c.sf, c.chunk_bits, fam)
+        else:
+            out["lutram"] += _lutram_cells(2 * c.sf, c.chunk_bits, fam)
     if isinstance(c, MVTUPlan) and c.weight_style == MemoryStyle.BLOCK:
-        out["bram"] = bram_units(c.depth, c.pe * c.simd, fam, read_only=True)
+        out["bram"] += bram_units(c.depth, c.pe * c.simd, fam, read_only=True)
     if isinstance(c, MVTUPlan) and c.weight_style == MemoryStyle.LOGIC:
         out["ff"] += c.table_columns  # the table's read register (identical columns share one)
     if isinstance(c, FifoPlan):
@@ -227,10 +253,11 @@ def structural(c, fam) -> dict:
             out["lutram"] = _lutram_cells(c.entries, c.width, fam)
             out["ff"] += c.width  # a distributed RAM's read data needs its own register
     if isinstance(c, WindowPlan) and fam.srl_cells:
-        kh, kw = c.kernel
-        gap = c.wp - kw  # pixels between the last tap of one window row and the first of the next
+        # between the last tap of one window row and the first of the next, each of the P pixel
+        # lanes of the line buffer is a plain shift register of ``gap`` words: SRL cells
+        kh = c.kernel[0]
+        gap = (c.wp - c.word_end - 1) // c.in_pixels
         if kh > 1 and gap >= 2:
-            cells = (kh - 1) * math.ceil(gap / 32) * c.pixel_bits
-            out["srl"] = cells
-            out["ff"] -= (kh - 1) * gap * c.pixel_bits
+            out["srl"] = (kh - 1) * math.ceil(gap / 32) * c.in_pixels * c.pixel_bits
+            out["ff"] -= (kh - 1) * gap * c.in_pixels * c.pixel_bits
     return out
