@@ -54,10 +54,8 @@ def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
 
     sim_dir = run.file("sim")
     harness = NetworkHarness(top, inl.beats, inl.beat_bits, outl.beat_bits)
-    from amaranth.back import verilog
-
     harness_v = sim_dir / "harness.v"
-    text = verilog.convert(harness, name="bitfold_harness", emit_src=False)
+    text = harness.verilog()
     if not harness_v.exists() or harness_v.read_text() != text:
         atomic_write_text(harness_v, text)
     design = sim_dir / "design.v"  # one file for the build cache key: harness + the emitted RTL
