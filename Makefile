@@ -63,6 +63,7 @@ bench: install
 	$(BITFOLD) bench estimator --json
 	$(BITFOLD) bench jet --json
 	$(BITFOLD) bench mst --json
+	$(BITFOLD) bench throughput --json
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -114,9 +114,40 @@ def bench_compile(run=None) -> dict:
                 "images": r["images"], "mismatches": r["mismatches"], "compile_s": round(compile_s, 1),
                 "verilator_build_s": r["build_s"], "sim_s": r["sim_s"], "rtl_images_per_s": r["images_per_s"],
             }
+        out["finn_cnv"] = _finn_cnv(Path(tmp))
     out["fully_parallel_ii"] = _fully_parallel_ii()
     out["cycles_within_1pct"] = all(n["cycles_error_pct"] <= 1.0 for n in out["nets"].values())
+    out["latency_within_1pct"] = all(abs(n["latency_cycles"] - n["latency_cycles_analytic"])
+                                     <= 0.01 * n["latency_cycles_analytic"] for n in out["nets"].values())
     return out
+
+
+def _finn_cnv(tmp, images=64) -> dict:
+    """A FINN-CNV-class net (:mod:`bitfold.finn_cnv`) through import, compile at the default design
+    point, Verilator build and simulation of ``images`` random images: the time of each step."""
+    from hw.estimate import estimate
+
+    from .compile import compile_run
+    from .finn_cnv import export_finn_cnv
+    from .flow import import_run
+    from .simulate import hardware_plan, sim_run
+
+    t0 = time.perf_counter()
+    export_finn_cnv(tmp / "finn-cnv.onnx")
+    import_run(tmp / "finn-cnv.onnx", tmp / "finn-cnv")
+    t1 = time.perf_counter()
+    comp = compile_run(tmp / "finn-cnv")
+    t2 = time.perf_counter()
+    r = sim_run(tmp / "finn-cnv", random=images, progress=False)
+    total = time.perf_counter() - t0
+    from .runs import open_run
+
+    _, plan, _ = hardware_plan(open_run(tmp / "finn-cnv"))
+    return {"images": images, "mismatches": r["mismatches"], "cycles_per_image": r["cycles_per_image"],
+            "cycles_per_image_analytic": r["cycles_per_image_analytic"],
+            "estimate_xc7": estimate(plan, "xc7")["total"], "verilog_mb": round(comp["verilog_bytes"] / 1e6, 2),
+            "import_s": round(t1 - t0, 1), "compile_s": round(t2 - t1, 1), "verilator_build_s": r["build_s"],
+            "sim_s": r["sim_s"], "total_s": round(total, 1), "under_5_min": total < 300}
 
 
 def bench_estimator(run=None) -> dict:
@@ -335,8 +366,86 @@ def bench_mst(run=None, epochs=10, seed=0, target=2000, lambdas=(0.1, 0.25, 1.0)
     return out
 
 
+ZOO = ("tfc", "sfc", "lfc", "cnv-mnist", "digits-mlp", "jet-mnist", "jet-full-mnist", "mst-cnv-mnist")
+FINN_SFC_MAX_LUTS = 91_131  # FINN SFC-max on a ZC706 (Umuroglu et al., FPGA 2017): 784-256-256-256-10
+FINN_SFC_MAX_CYCLES = 16
+FAST_LUT_BUDGET = 60_000  # the fastest point the bench places and routes: an ECP5-85k holds about this much
+
+
+def _hardware_point(base, path, target, images=None, progress=False) -> dict:
+    """Compile the trained run ``base`` (a copy at ``path``) for ``target`` cycles per image, simulate
+    it on the test split under Verilator, synthesize it for xc7 and place and route it on ECP5-85k
+    (router2, seed 1); returns the figures of one design point."""
+    import shutil
+
+    from .compile import compile_run
+    from .resources import synth_run
+    from .simulate import sim_run
+
+    if path.exists():
+        shutil.rmtree(path)
+    shutil.copytree(base, path, ignore=shutil.ignore_patterns("rtl", "sim", "synth", "report*"))
+    comp = compile_run(path, target_cycles=target)
+    sim = sim_run(path, images=images, progress=progress)
+    xc7 = synth_run(path, "xc7", per_layer=False, progress=progress)
+    entry = {"target_cycles": target, "cycles_per_image": comp["cycles_per_image"],
+             "cycles_per_image_measured": sim["cycles_per_image"], "latency_cycles": sim["latency_cycles"],
+             "images_simulated": sim["images"], "mismatches": sim["mismatches"],
+             "luts_xc7": xc7["total"]["lut"], "ffs_xc7": xc7["total"]["ff"], "bram_xc7": xc7["total"]["bram"],
+             "folding": {x["name"]: [x["pe"], x["simd"]] for x in comp["layers"] if x["pe"]}}
+    entry["ff_per_lut_xc7"] = round(entry["ffs_xc7"] / max(1, entry["luts_xc7"]), 3)
+    try:
+        ecp5 = synth_run(path, "ecp5", pnr=True, device="85k", per_layer=False, progress=progress)
+    except BitfoldError as e:  # does not fit, or does not route: say so, keep the rest
+        entry.update({"luts_ecp5": None, "fmax_mhz_ecp5": None, "images_per_s": None, "pnr_error": str(e)})
+        return entry
+    fmax = ecp5["fmax_mhz"]
+    entry.update({"luts_ecp5": ecp5["total"]["lut"], "fmax_mhz_ecp5": fmax,
+                  "images_per_s": round(fmax * 1e6 / comp["cycles_per_image"]) if fmax else None,
+                  "critical_path": ecp5["pnr"].get("critical_path")})
+    return entry
+
+
+def bench_throughput(run=None, models=ZOO, epochs=1, root="build/bench-throughput", images=None) -> dict:
+    """Each zoo model at its default folding (the design point plain ``--fold auto`` picks) and at
+    its fastest folding the bench places and routes (the fastest whose estimate fits
+    ``FAST_LUT_BUDGET`` LUTs): cycles per image (analytic and measured under Verilator, bit-exact on
+    the test split), xc7 LUT/FF/BRAM (Yosys, out of context), ECP5-85k LUTs, Fmax and critical path
+    (nextpnr router2, seed 1), images/s = Fmax / cycles. Then the slowest Fmax over the default
+    designs, ``sfc`` compiled at FINN SFC-max's 16 cycles per image against FINN's 91,131 LUTs, and
+    the fewest cycles per image reached by ``cnv-mnist``. Models are trained for ``epochs`` (the
+    hardware does not depend on accuracy) under ``root``, reused across runs."""
+    from hw.compile import default_target
+
+    from .flow import trained_run
+    from .runs import open_run
+
+    root = Path(root)
+    out = {"bench": "throughput", "epochs": epochs, "device": "ecp5 85k", "models": {}}
+    for model in models:
+        base = trained_run(model, root / "runs" / model, epochs)
+        graph = open_run(base).graph()
+        points = {"default": default_target(graph), "fastest": default_target(graph, FAST_LUT_BUDGET)}
+        if model == "sfc":
+            points["finn"] = FINN_SFC_MAX_CYCLES
+        out["models"][model] = {name: _hardware_point(base, root / "points" / f"{model}-{name}", target, images)
+                                for name, target in points.items()}
+    defaults = [m["default"] for m in out["models"].values()]
+    fmax = [d["fmax_mhz_ecp5"] for d in defaults if d.get("fmax_mhz_ecp5")]
+    out["fmax_min_mhz"] = min(fmax) if fmax else None
+    out["ff_per_lut_max_default"] = max(d["ff_per_lut_xc7"] for d in defaults) if defaults else None
+    if "sfc" in out["models"]:
+        finn = out["models"]["sfc"]["finn"]
+        out["sfc_finn_point"] = {"cycles_per_image": finn["cycles_per_image"], "luts_xc7": finn["luts_xc7"],
+                                 "ratio_vs_finn_sfc_max": round(FINN_SFC_MAX_LUTS / finn["luts_xc7"], 3),
+                                 "mismatches": finn["mismatches"]}
+    if "cnv-mnist" in out["models"]:
+        out["cnv_min_cycles"] = min(p["cycles_per_image"] for p in out["models"]["cnv-mnist"].values())
+    return out
+
+
 BENCHES = {"reference": bench_reference, "compile": bench_compile, "estimator": bench_estimator, "jet": bench_jet,
-           "mst": bench_mst}
+           "mst": bench_mst, "throughput": bench_throughput}
 
 
 def run(name, run=None) -> dict:
