@@ -144,6 +144,10 @@ def cmd_summary(args):
             if e.get("fmax_mhz"):
                 line += f"; Fmax {e['fmax_mhz']:.1f} MHz = {e['images_per_s_at_fmax']:,.0f} images/s"
             print(line)
+        for fam, e in r.get("resources", {}).items():
+            if e.get("fmax_mhz") and "cycles_per_image" in r:
+                print(f"throughput on {fam}: {r['cycles_per_image']:g} cycles per image at {e['fmax_mhz']:.1f} MHz = "
+                      f"{e['images_per_s_at_fmax']:,.0f} images/s")
         print("BIT-EXACT: torch = QONNX = reference = RTL" if r["bit_exact"] else "NOT BIT-EXACT (see above)")
 
     _emit(args, r, human)
