@@ -22,7 +22,7 @@ ALLOWED = {
     "hw.synthetic": LEAVES | {"hw.ir", "hw.passes"},
     "hw.compile": LEAVES | {"hw.ir", "hw.passes", "hw.plan"},
     "hw.analysis": LEAVES | {"hw.ir", "hw.plan"},
-    "hw.emit": LEAVES | {"hw.plan", "hw.rtl", "amaranth"},
+    "hw.emit": LEAVES | {"hw.ir", "hw.plan", "hw.rtl", "amaranth"},
     "hw.synth": LEAVES | {"hw.families", "hw.ir", "hw.mst", "hw.plan", "hw.rtl", "hw.estimate", "hw.compile",
                           "hw.synthetic", "amaranth"},
 }
