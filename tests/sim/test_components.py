@@ -108,3 +108,18 @@ def test_mst_unit(bound, tmp_path):
 def test_queues(unit, tmp_path):
     beats = list(range(100))
     assert verilated(unit(), beats, 100, tmp_path) == beats
+
+
+@pytest.mark.parametrize(("n", "variable", "family"), [(576, True, "xc7"), (300, False, "ecp5")])
+def test_compressor_tree(n, variable, family, tmp_path):
+    """A larger popcount (every compressor kind of its family: LUT counters over lanes, carry-chain
+    GPCs, packed chain segments) behind streams, so random gaps and back-pressure toggle its enable."""
+    from hw.plan.popcount import CompressorTreePlan
+
+    rng = np.random.default_rng(7)
+    plan = CompressorTreePlan(n, None if variable else rng.integers(0, 2, n), family, 2)
+    x = rng.integers(0, 2, (40, n))
+    w = rng.integers(0, 2, (40, n)) if variable else np.broadcast_to(plan.weights, (40, n))
+    beats = rtlcheck.pack(np.concatenate([x, w], axis=1) if variable else x, 1)
+    out = verilated(rtlcheck.PopcountStream(plan), beats, 40, tmp_path)
+    assert out == (x == w).sum(axis=1).tolist()
