@@ -43,7 +43,9 @@ in column 0, whose third is the carry-in) one carry-chain adder finishes the cou
 
 Pipelining: a register follows every ``reg_every`` stages and a final register closes a partial
 stage, so the latency is ``ceil(stages / reg_every)`` (``reg_every = 0``: combinational), as for
-:class:`~hw.plan.tree.AdderTreePlan`. Every register holds the whole heap between two stages.
+:class:`~hw.plan.tree.AdderTreePlan`; on xc7 with variable weights a register also follows the first
+stage (see :attr:`Target.register_lanes`), and the count is ``1 + ceil((stages - 1) / reg_every)``.
+Every register holds the whole heap between two stages.
 """
 
 from collections import Counter as _Tally
@@ -74,10 +76,13 @@ class Target:
     merges with the logic before it (xc7: ``a_p ^ group bit`` is one LUT6); otherwise the propagate
     lives in the carry cell and a group bit is a LUT of its own. ``chain_min``: the narrowest sum
     Yosys maps to carry cells (``$alu`` techmap: xc7 ``Y_WIDTH > 2``, ECP5 ``> 4``, iCE40 ``> 2``);
-    narrower sums become LUTs. ``chain_luts``: every chain output costs a LUT (iCE40's SB_CARRY
+    narrower sums become LUTs. ``chain_luts``: every chain position costs a LUT (iCE40's SB_CARRY
     needs an SB_LUT4 for its sum). ``site``: LUT sites of one carry cell position (ECP5: a CCU2C
     fills two LUT4 sites with its two positions). ``pack``: several segments share a chain.
     ``max_chain``: positions per packed chain (keeps the carry path of a stage short).
+    ``register_lanes``: with variable weights a register always follows the lanes' counters (when
+    the tree is pipelined at all): on xc7 ABC otherwise remaps them together with the next stage's
+    XOR-rich LUTs into more, smaller LUTs (measured n = 144: 250 LUTs instead of 215).
     """
 
     lut_inputs: int
@@ -87,10 +92,11 @@ class Target:
     site: float = 0.0
     pack: bool = False
     max_chain: int = 16
+    register_lanes: bool = False
 
 
 TARGETS = {
-    "xc7": Target(6, merge=True, chain_min=3),
+    "xc7": Target(6, merge=True, chain_min=3, register_lanes=True),
     "ecp5": Target(4, merge=False, chain_min=5, site=1.0, pack=True),
     "ice40": Target(4, merge=False, chain_min=3, chain_luts=True),
 }
@@ -273,8 +279,8 @@ class _Planner:
             else:
                 luts += group_bits + sum(1 for o in s.b if o is not None and kinds[o] != WIRE)
         if width >= t.chain_min:
-            if t.chain_luts:
-                luts += width
+            if t.chain_luts:  # a sum LUT per position with operands; the carry-out needs none
+                luts += sum(s.positions for s in chain) + len(chain) - 1
             luts += t.site * 2 * -(-width // 2) if t.site else 0.0
         return luts
 
@@ -375,7 +381,7 @@ class _Planner:
         if t.merge:
             return float(k + inv_raw) if k + 1 >= t.chain_min else float(k + 1 + inv_raw)
         if t.chain_luts:
-            return float(k + 1 + inv_raw + inv_b) if k + 1 >= t.chain_min else 2.0 + inv_raw + inv_b
+            return float(k + inv_raw + inv_b) if k + 1 >= t.chain_min else 2.0 + inv_raw + inv_b
         return (k + 1) * t.site + inv_raw + inv_b
 
     # -- stages -----------------------------------------------------------------------------------
@@ -552,9 +558,11 @@ class CompressorTreePlan:
             columns, kinds = probe.out_columns, (WIRE,) * len(probe.out_columns)
         out = []
         r = self.reg_every
+        first = 1 if r and self.variable and self.target.register_lanes and len(raw) > 1 else 0
         for d, (cols, kinds_, counters, chains, passthrough, final) in enumerate(raw, 1):
-            out.append(Stage(cols, kinds_, counters, chains, passthrough, bool(r) and d % r == 0, final))
-        if r and len(raw) % r:  # a final register closes a partial stage
+            registered = bool(r) and (d == first or d > first and (d - first) % r == 0)
+            out.append(Stage(cols, kinds_, counters, chains, passthrough, registered, final))
+        if r and (len(raw) - first) % r:  # a final register closes a partial stage
             out.append(Stage(columns, kinds, (), (), tuple(range(len(columns))), True))
         return tuple(out)
 
@@ -586,11 +594,14 @@ class CompressorTreePlan:
 
     @property
     def carry_cells(self) -> int:
-        """Carry cells: CARRY4 (four positions), CCU2C (two), SB_CARRY (one) per chain."""
-        per = {"xc7": 4, "ecp5": 2, "ice40": 1}[self.family]
+        """Carry cells: CARRY4 (four result bits), CCU2C (two), SB_CARRY (one per position: the
+        carry-out of the last is a result bit without a cell)."""
         t = self.target
-        return sum(-(-_chain_width(ch) // per) for s in self.stages for ch in s.chains
-                   if _chain_width(ch) >= t.chain_min)
+        chains = [ch for s in self.stages for ch in s.chains if _chain_width(ch) >= t.chain_min]
+        if self.family == "ice40":
+            return sum(sum(seg.positions for seg in ch) + len(ch) - 1 for ch in chains)
+        per = {"xc7": 4, "ecp5": 2}[self.family]
+        return sum(-(-_chain_width(ch) // per) for ch in chains)
 
     @property
     def shapes(self) -> dict:
