@@ -16,11 +16,13 @@ class CompressorTree(wiring.Component):
 
     Each LUT of a counter or of a carry-chain group is written as its truth table indexed by its
     input signals (a constant shifted right by the index), not with ``+``: Yosys would merge an
-    addition of bits into a ``$macc`` and map it to an adder tree of its own. A carry-chain segment
-    is one ``A + B + cin``: the raw operand ``A`` (the chain's DI) is a signal, the group bits form
-    ``B``, and the one-bit ``cin`` becomes the ``$alu``'s carry-in (Yosys's ``alumacc``). The heap
-    after each stage is a named signal, so the Verilog stays linear in ``n``. Every register loads
-    only when ``en`` is high, so a stall freezes the whole tree.
+    addition of bits into a ``$macc`` and map it to an adder tree of its own. A carry chain is one
+    ``A + B + cin``: the raw operands form ``A`` (the plan keeps that row narrower than ``B``, so
+    ``alumacc`` makes it the chain's DI operand), the group bits and plain wires ``B``, and the
+    one-bit ``cin`` becomes the ``$alu``'s carry-in; ABC then merges each group bit into the LUT
+    that computes its position's propagate. The heap after each stage is a named signal, so the
+    Verilog stays linear in ``n``. Every register loads only when ``en`` is high, so a stall
+    freezes the whole tree.
 
     Members
     -------
