@@ -161,10 +161,10 @@ def popcount_features(p: CompressorTreePlan, fam) -> dict:
       bit on xc7, a sum and a carry per position on LUT4 families.
     * ``final``: the final carry-chain adder, the same way.
 
-    Their sum is the plan's :attr:`~hw.plan.popcount.CompressorTreePlan.luts`, which Yosys 0.70
-    matched exactly on every registered-stage design measured (n = 16 ... 4096, both weight
-    modes, xc7 and ECP5; see ``tests/hw/plan/test_popcount.py``). Flip-flops are structural:
-    the plan's ``register_bits``. Carry cells (CARRY4, CCU2C) are the plan's ``carry_cells``.
+    Their sum is the plan's :attr:`~hw.plan.popcount.CompressorTreePlan.luts`: against Yosys 0.70
+    with ``reg_every = 2`` (n = 16 ... 4096, both weight modes) within 1% on xc7, exact on ECP5 up
+    to n = 144 and up to 8% under above (see the plan module). Flip-flops are structural, the
+    plan's ``register_bits``, and so are carry cells (CARRY4, CCU2C), its ``carry_cells``.
     """
     if p.style == PopcountStyle.TREE:
         return {"xnor": float(p.n if p.variable else 0), "tree": float(p.tree.adder_bits)}
