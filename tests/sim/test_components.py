@@ -128,3 +128,17 @@ def test_mst_unit(bound, tmp_path):
 def test_queues(unit, tmp_path):
     beats = list(range(100))
     assert verilated(unit(), beats, 100, tmp_path) == beats
+
+
+def test_compressor_tree(tmp_path):
+    """A larger popcount behind streams (random gaps and back-pressure toggle its enable): 576 lanes
+    with variable weights on xc7, so LUT counters over lanes, carry-chain GPCs with group bits,
+    carry-ins and extension bits, registered and combinational stages. (ECP5's packed segments are
+    in the Amaranth-simulator tests; a second Verilator build would cost another 45 s.)"""
+    from hw.plan.popcount import CompressorTreePlan
+
+    rng = np.random.default_rng(7)
+    plan = CompressorTreePlan(576, None, "xc7", 2)
+    x, w = rng.integers(0, 2, (40, 576)), rng.integers(0, 2, (40, 576))
+    out = verilated(rtlcheck.PopcountStream(plan), rtlcheck.pack(np.concatenate([x, w], axis=1), 1), 40, tmp_path)
+    assert out == (x == w).sum(axis=1).tolist()
