@@ -46,6 +46,9 @@ def apply_folding(graph: Graph, folding: dict) -> Graph:
             spec = folding[node.name]
             o, k = node.weights.shape[0], node.fan_in
             pe, simd = spec.get("pe"), spec.get("simd", k if isinstance(node, JetConv) else None)
+            for key, v in (("pe", pe), ("simd", simd)):
+                if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
+                    raise BitfoldError(f"layer {node.name}: {key} must be an integer, not {type(v).__name__} {v!r}")
             if isinstance(node, JetConv) and simd != k:
                 raise BitfoldError(f"layer {node.name}: a jet layer reads all its {k} jets at once; give SIMD={k} "
                                    "or leave it out")
