@@ -84,10 +84,14 @@ def held_interrupts():
                 raise KeyboardInterrupt
 
 
-def commit(src, dst) -> None:
-    """``os.replace(src, dst)``: the one step that makes a finished file visible (tests interrupt
-    it to check that every writer leaves the old file or the new one)."""
+def commit(src, dst, exchange: bool = False) -> bool:
+    """The one step that makes a finished file or folder visible: ``os.replace(src, dst)``, or with
+    ``exchange`` the swap of two folders (False where the system cannot swap). Every writer goes
+    through here, so tests interrupt it to check that each leaves the old result or the new one."""
+    if exchange:
+        return _exchange(Path(src), Path(dst))
     os.replace(src, dst)
+    return True
 
 
 def _chmod_default(fd_or_path, folder: bool = False):
@@ -162,7 +166,7 @@ def replace_dir(new, target) -> None:
     if not target.exists():
         commit(new, target)
         return
-    if _exchange(new, target):
+    if commit(new, target, exchange=True):
         shutil.rmtree(new, ignore_errors=True)  # `new` now holds the old folder
         return
     aside = target.with_name(f".{target.name}.old.{new.name}")
