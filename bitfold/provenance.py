@@ -198,8 +198,8 @@ def result_status(run_path, rel: str, _seen=None) -> Status:
             for name, want in prov["inputs"].items():
                 have = file_digest(run_path / name)
                 if have != want:
-                    why = "is gone" if have is None else "changed"
-                    st = Status(rel, "stale", f"computed from a {name} that since {why}", refresh, doc)
+                    why = "is gone" if have is None else "has changed since"
+                    st = Status(rel, "stale", f"computed from a {name} that {why}", refresh, doc)
                     break
                 if name in RESULT_KINDS:
                     up = result_status(run_path, name, seen)

@@ -28,7 +28,8 @@ def foreign_file(tmp_path_factory):
 
     cache = {}
 
-    def make(name, in_shape=(1, 8, 8)):
+    def make(name, in_shape=None):
+        in_shape = in_shape or foreign.IN_SHAPES.get(name, (1, 8, 8))
         if name not in cache:
             path = tmp_path_factory.mktemp("foreign") / f"{name}.onnx"
             foreign.export(foreign.make(name), path, in_shape)

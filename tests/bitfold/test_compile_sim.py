@@ -154,3 +154,22 @@ def test_mst_dense_layer_at_several_depth_bounds(tmp_path, capsys):
     code, _, err = cli(capsys, "compile", run, "--mst", "deep")
     assert code == 2 and err == ("bitfold compile: error: --mst must be 'off' or a depth bound (a non-negative "
                                  "integer), not 'deep'\n")
+
+
+@pytest.mark.parametrize(("name", "dataset", "target"), [
+    ("mnist-fc-flatten-inside", "mnist", 800),  # takes 1x28x28, flattens before its input quantizer
+    ("mnist-fc-784", "mnist", 800),  # takes 784: the dataset's images are flattened for it
+    ("cifar-cnv", None, 2000),  # 3x32x32, zero padding on its integer input, torch.flatten
+])
+def test_models_written_outside_bitfold(name, dataset, target, foreign_file, tmp_path, capsys):
+    """import -> check -> compile -> sim for Brevitas nets in the shapes people write them."""
+    run = tmp_path / name
+    code, _, err = cli(capsys, "import", foreign_file(name), "--out", run, *(["--dataset", dataset] if dataset else []))
+    assert code == 0, err
+    inputs = ["--images", 200] if dataset else ["--random", 40]
+    code, r, err = cli(capsys, "check", run, "--json", *inputs)
+    assert code == 0 and r["mismatches_qonnx"] == 0, err
+    assert r["layers"][0]["op"] == "Quantize" and r["layers"][0]["mismatches_qonnx"] == 0  # the input codes too
+    code, comp, err = cli(capsys, "compile", run, "--target-cycles", target, "--json")
+    assert code == 0 and comp["cycles_per_image"] <= target, err
+    sim_ok(capsys, run, *(["--images", 60] if dataset else ["--random", 12]))

@@ -57,3 +57,38 @@ def test_resource_bad_inputs(digits_run, tmp_path, capsys):
                    "(choose from 'xc7', 'ice40', 'ecp5')\n")
     code, _, err = cli(capsys, "synth", tmp_path / "missing")
     assert code == 2 and "no such run folder" in err
+
+
+def test_calibrate_writes_the_user_cache_and_keeps_other_families(tmp_path, monkeypatch, capsys):
+    """Where calibrate writes (never the package), with the synthesis replaced by the committed baseline."""
+    import hw.estimate.calibrate as cal_mod
+    import hw.estimate.dataset as dataset
+    from hw.estimate import CALIBRATION, calibration_path, load_calibration
+    from hw.estimate.baselines import load_baseline
+
+    cal = load_calibration(CALIBRATION)
+    base = load_baseline(cal["yosys"])
+
+    def collect(fam, cache, progress=True):
+        assert str(cache).startswith(str(tmp_path / "cache"))
+        return [{"name": n, "family": fam, "yosys": cal["yosys"], **r} for n, r in base["families"][fam].items()]
+
+    monkeypatch.setattr(dataset, "collect", collect)
+    monkeypatch.setattr(cal_mod, "measure_tables", lambda fam, cache: {"or_luts": {fam: cal["tables"]["or_luts"][fam]}})
+    monkeypatch.setattr("hw.synth.yosys_version", lambda: cal["yosys"])
+    monkeypatch.setenv("BITFOLD_CACHE", str(tmp_path / "cache"))
+    package = CALIBRATION.read_bytes()
+    code, out, err = cli(capsys, "calibrate", "--family", "ecp5", "--json")
+    assert code == 0, err
+    r = json.loads(out.strip().splitlines()[-1])
+    assert r["calibration"] == str(tmp_path / "cache" / "calibration.json") and r["families"] == ["ecp5"]
+    assert set(r["kept"]) == set(cal["families"]) - {"ecp5"}
+    assert CALIBRATION.read_bytes() == package  # the package is never written
+    assert calibration_path() == tmp_path / "cache" / "calibration.json"
+    mine = load_calibration()
+    assert mine["families"]["ecp5"]["lut"] == cal["families"]["ecp5"]["lut"]  # same counts, same fit
+    assert mine["families"]["xc7"] == cal["families"]["xc7"]
+    assert (tmp_path / "cache" / "baselines" / "yosys-0.70.json").exists()
+    code, _, err = cli(capsys, "calibrate", "--family", "ecp5", "--out", "/sys/kernel/bitfold/calibration.json")
+    assert code == 2 and err == ("bitfold calibrate: error: /sys/kernel/bitfold: cannot write here (Operation not "
+                                 "permitted)\n")
