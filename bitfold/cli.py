@@ -154,7 +154,9 @@ def cmd_summary(args):
 
     def human(r):
         print(f"{r['run']}: {r['model']} on {r['dataset']}")
-        rows = [["accuracy", _pct(r.get("accuracy_torch")), _pct(r.get("accuracy_qonnx")),
+        checked, simulated = _dash(r.get("images_checked")), _dash(r.get("images_simulated"))
+        rows = [["images", checked, checked, checked, simulated],
+                ["accuracy", _pct(r.get("accuracy_torch")), _pct(r.get("accuracy_qonnx")),
                  _pct(r.get("accuracy_reference")), _pct(r.get("accuracy_rtl"))],
                 ["images with a mismatch", _dash(r.get("mismatches_torch")), _dash(r.get("mismatches_qonnx")), "-",
                  _dash(r.get("mismatches_rtl"))]]

@@ -80,7 +80,7 @@ def model_metadata(graph, qonnx_path) -> dict:
     try:
         meta = json.loads(props[METADATA_KEY])
     except json.JSONDecodeError as e:
-        raise BitfoldError(f"{qonnx_path}: the {METADATA_KEY} metadata is not valid JSON ({e.msg} at column "
+        raise BitfoldError(f"{qonnx_path}: the {METADATA_KEY} metadata is not valid JSON ({e.msg}: column "
                            f"{e.colno})", where=qonnx_path) from None
     if not isinstance(meta, dict):
         raise BitfoldError(f"{qonnx_path}: the {METADATA_KEY} metadata must be a JSON object", where=qonnx_path)

@@ -147,6 +147,7 @@ def report_run(path, family_name="xc7", synth=True, progress=True) -> dict:
     report = {
         "run": str(run.path), "model": summary.get("model"), "family": family_name,
         "accuracy": {k: summary.get(f"accuracy_{k}") for k in ("torch", "qonnx", "reference", "rtl")},
+        "images_checked": summary.get("images_checked"), "images_simulated": summary.get("images_simulated"),
         "bit_exact": summary["bit_exact"], "rtl_simulated": "mismatches_rtl" in summary,
         "cycles_per_image": summary["cycles_per_image"] if measured else man["cycles_per_image"],
         "cycles_measured": measured,
@@ -210,6 +211,8 @@ def _markdown(r) -> str:
     acc = r["accuracy"]
     lines = [f"# bitfold report: {r['model']} ({r['run']})", "",
              "| | torch | QONNX | reference | RTL |", "|---|---|---|---|---|",
+             "| images | " + " | ".join(str(r[k] or "-") for k in ("images_checked",) * 3 + ("images_simulated",))
+             + " |",
              "| accuracy | " + " | ".join(_pct(acc[k]) for k in ("torch", "qonnx", "reference", "rtl")) + " |",
              "", _exactness(r), "",
              f"Cycles per image: {r['cycles_per_image']:g}; latency {r['latency_cycles']} cycles "
@@ -234,7 +237,6 @@ def _markdown(r) -> str:
     lines += ["", "![LUTs per layer](report_luts.png)", ""]
     if r["stale"]:
         lines += ["## Not used: stale results", ""] + [f"- {line}" for line in r["stale"]] + [""]
-    lines += [f"<!-- bitfold report {r['provenance']['digest'] if 'provenance' in r else ''} -->", ""]
     return "\n".join(lines)
 
 

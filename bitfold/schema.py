@@ -125,7 +125,7 @@ def parse_json(data: bytes, path):
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise BitfoldError(f"{path}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); "
+        raise BitfoldError(f"{path}: not valid JSON ({e.msg}: line {e.lineno} column {e.colno}); "
                            "the file is truncated or corrupt", where=path) from None
     except RecursionError:
         raise BitfoldError(f"{path}: not valid JSON (nested too deeply)", where=path) from None

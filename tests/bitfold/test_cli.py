@@ -147,7 +147,7 @@ def _with_metadata(tmp_path, value):
 
 @pytest.mark.parametrize(("value", "message"), [
     ("{not json", "the bitfold.config metadata is not valid JSON (Expecting property name enclosed in double "
-                  "quotes at column 2)"),
+                  "quotes: column 2)"),
     ("[1, 2]", "the bitfold.config metadata must be a JSON object"),
     ('{"model": "m", "mst": {"layers": [[-1]]}}', "the bitfold.config metadata: mst: 'depth_bound' is a required "
                                                   "property"),

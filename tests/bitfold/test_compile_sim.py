@@ -173,3 +173,25 @@ def test_models_written_outside_bitfold(name, dataset, target, foreign_file, tmp
     code, comp, err = cli(capsys, "compile", run, "--target-cycles", target, "--json")
     assert code == 0 and comp["cycles_per_image"] <= target, err
     sim_ok(capsys, run, *(["--images", 60] if dataset else ["--random", 12]))
+
+
+@pytest.mark.synth
+@pytest.mark.xdist_group("full_run")
+def test_two_sims_of_one_run_at_once(full_run, tmp_path):
+    """Each invocation works in a folder of its own; both finish and sim.json is one of their results."""
+    import subprocess
+
+    from bitfold.provenance import read_result
+    from clirun import copy_run
+
+    run = copy_run(full_run, tmp_path / "dm")
+    procs = [subprocess.Popen([sys.executable, "-m", "bitfold.cli", "sim", str(run), "--images", str(n), "--json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (5, 7)]
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    assert sorted(r["images"] for r in results) == [5, 7] and all(r["mismatches"] == 0 for r in results)
+    assert read_result(run, "sim/sim.json")["images"] in (5, 7)
+    assert [p.name for p in (run / "sim").iterdir() if p.name.startswith("work-")] == []

@@ -32,7 +32,7 @@ def test_broken_json_files(tmp_path):
     p = tmp_path / "x.json"
     for data, message in [(b"", "empty file (expected JSON)"), (b'{"a": \xff}', "not UTF-8 text (byte 6); the file "
                                                                                 "is corrupt"),
-                          (b'{"a": [1, 2', "not valid JSON (Expecting ',' delimiter at line 1 column 12); the file "
+                          (b'{"a": [1, 2', "not valid JSON (Expecting ',' delimiter: line 1 column 12); the file "
                                            "is truncated or corrupt")]:
         with pytest.raises(BitfoldError) as e:
             parse_json(data, p)
