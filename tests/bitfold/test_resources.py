@@ -92,3 +92,19 @@ def test_calibrate_writes_the_user_cache_and_keeps_other_families(tmp_path, monk
     code, _, err = cli(capsys, "calibrate", "--family", "ecp5", "--out", "/sys/kernel/bitfold/calibration.json")
     assert code == 2 and err == ("bitfold calibrate: error: /sys/kernel/bitfold: cannot write here (Operation not "
                                  "permitted)\n")
+
+
+def test_options_that_cannot_work_are_refused_before_synthesis(digits_run, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "dm"
+    shutil.copytree(digits_run, run)  # not even compiled: the options are checked first
+    code, out, err = cli(capsys, "synth", run, "--family", "xc7", "--pnr", "--json")
+    assert code == 2
+    assert err == ("bitfold synth: error: --pnr: place and route is available for ice40, ecp5, not xc7 "
+                   "(no open-source flow)\n")
+    assert json.loads(out.strip().splitlines()[-1])["where"] == "--pnr"
+    code, _, err = cli(capsys, "synth", run, "--family", "ecp5", "--pnr", "--device", "99k")
+    assert code == 2 and err == ("bitfold synth: error: --device: unknown ecp5 device '99k'; choose one of 25k, "
+                                 "45k, 85k, 12k\n")
+    assert not (run / "synth").exists()
