@@ -261,6 +261,17 @@ def cmd_bench(args):
 
 # -- parser --------------------------------------------------------------------------------------
 
+def _estimated_family(name):
+    """--family of estimate, report and calibrate: a family the estimator models, or why not."""
+    from .resources import ESTIMATED, NOT_ESTIMATED
+
+    if name in ESTIMATED:
+        return name
+    if name in NOT_ESTIMATED:
+        raise argparse.ArgumentTypeError(f"the estimator does not model {name}: {NOT_ESTIMATED[name]}")
+    raise argparse.ArgumentTypeError(f"invalid choice: {name!r} (choose from {', '.join(map(repr, ESTIMATED))})")
+
+
 def build_parser():
     from bnn.data import DATASETS
     from bnn.models import MODELS
@@ -318,9 +329,10 @@ def build_parser():
     s.add_argument("--waves", action="store_true", help="write an FST waveform under RUN/sim/")
 
     families = ("xc7", "ice40", "ecp5")
-    s = verb("estimate", cmd_estimate, "LUT/FF/BRAM per layer of a compiled run, in milliseconds")
+    estimated = {"default": "xc7", "type": _estimated_family, "metavar": "{xc7,ecp5}"}
+    s = verb("estimate", cmd_estimate, "LUT/FF/BRAM per layer of a compiled run, in milliseconds (xc7, ecp5)")
     s.add_argument("run")
-    s.add_argument("--family", default="xc7", choices=families)
+    s.add_argument("--family", **estimated)
 
     s = verb("synth", cmd_synth, "synthesize a compiled run with Yosys (and place and route with nextpnr)")
     s.add_argument("run")
@@ -332,11 +344,11 @@ def build_parser():
     s = verb("report", cmd_report, "RUN/report/: report.md, report.json and a LUT plot (accuracy, folding, cycles, "
                                    "resources)")
     s.add_argument("run")
-    s.add_argument("--family", default="xc7", choices=families)
+    s.add_argument("--family", **estimated)
     s.add_argument("--no-synth", action="store_true", help="use an earlier `bitfold synth` result if any")
 
-    s = verb("calibrate", cmd_calibrate, "synthesize the regression set and refit the estimator")
-    s.add_argument("--family", nargs="+", default=list(families), choices=families)
+    s = verb("calibrate", cmd_calibrate, "synthesize the regression set and refit the estimator (xc7, ecp5)")
+    s.add_argument("--family", nargs="+", default=["xc7", "ecp5"], type=_estimated_family, metavar="{xc7,ecp5}")
     s.add_argument("--out", help="calibration file to write (default: calibration.json in the user cache, "
                                  "$BITFOLD_CACHE or ~/.cache/bitfold; developers: hw/estimate/calibration.json)")
     s.add_argument("--baselines", help="folder for the synthesized counts (default: baselines/ in the user cache; "
@@ -388,7 +400,9 @@ def main(argv=None):
         args = build_parser().parse_args(argv)
         return args.fn(args)
     except _UsageError as e:
-        return _fail(args, argv, e, "arguments", EXIT["error"])
+        head = str(e).split(": ", 1)[0]  # "argument --family: ..." is about --family
+        where = head.split(" ", 1)[1].split("/")[0] if head.startswith("argument ") else "arguments"
+        return _fail(args, argv, e, where, EXIT["error"])
     except BitfoldError as e:
         return _fail(args, argv, e, _where(args, e), EXIT["error"])
     except KeyboardInterrupt:

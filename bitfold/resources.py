@@ -20,7 +20,8 @@ from .provenance import bytes_digest, file_digest, stamp, tool_versions
 from .runs import compiled, open_run
 from .schema import read_json, validate
 
-__all__ = ["estimate_run", "synth_run", "report_run", "calibrate_run", "synth_cache", "check_synth_options"]
+__all__ = ["estimate_run", "synth_run", "report_run", "calibrate_run", "synth_cache", "check_synth_options",
+           "ESTIMATED"]
 
 
 def synth_cache() -> Path:
@@ -35,8 +36,20 @@ def _compiled(path):
     return run, comp, lower(comp.graph, fifo=comp.manifest.get("fifo", "image"))
 
 
+# Families the estimator models. iCE40 is synthesized (`bitfold synth --family ice40`, with
+# nextpnr for Fmax) but not estimated: it has no distributed RAM, so the small FIFOs the estimator
+# counts as LUT RAM become block RAM or logic there, which its memory model does not describe.
+ESTIMATED = ("xc7", "ecp5")
+NOT_ESTIMATED = {"ice40": "iCE40 has no distributed RAM, so the small FIFOs the estimator counts as LUT RAM become "
+                          "block RAM there, which its model does not describe; synthesize instead: "
+                          "`bitfold synth RUN --family ice40`"}
+
+
 def _calibration(family_name):
     """The estimator's calibration (validated) and its path; an error when it lacks the family."""
+    if family_name in NOT_ESTIMATED:
+        raise BitfoldError(f"the estimator does not model {family_name}: {NOT_ESTIMATED[family_name]}",
+                           where="--family")
     path = calibration_path()
     read_json(path, "calibration")
     cal = load_calibration(path)
@@ -271,6 +284,8 @@ def calibrate_run(families=("xc7", "ecp5"), out=None, baselines=None, progress=T
 
     for fam in families:
         family(fam)
+        if fam in NOT_ESTIMATED:
+            raise BitfoldError(f"the estimator does not model {fam}: {NOT_ESTIMATED[fam]}", where="--family")
     out = Path(out) if out is not None else user_cache() / "calibration.json"
     baselines = Path(baselines) if baselines is not None else user_cache() / "baselines"
     for target in (out.parent, baselines):

@@ -176,7 +176,7 @@ def test_usage_errors_are_one_line_with_json(capsys):
     assert code == 2
     assert err == ("bitfold train: error: argument --model: invalid choice: 'nope' (choose from 'tfc', 'sfc', 'lfc', "
                    "'cnv-mnist', 'digits-mlp', 'jet-mnist', 'jet-full-mnist', 'mst-cnv-mnist')\n")
-    assert last_json(out)["where"] == "arguments"
+    assert last_json(out)["where"] == "--model"
     code, out, err = run_cli(capsys)
     assert code == 2 and err == "bitfold: error: the following arguments are required: VERB\n"
     code, out, err = run_cli(capsys, "train", "--model", "tfc", "--out", "x", "--mst-lambda", "-1", "--json")

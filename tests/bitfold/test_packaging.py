@@ -70,7 +70,7 @@ def test_wheel_in_a_fresh_venv(tmp_path):
     assert bf("check", "runs/dm", "--images", "40")["ok"]
     c = bf("compile", "runs/dm", "--target-cycles", "300")
     assert c["cycles_per_image"] <= 300
-    for family in ("xc7", "ecp5", "ice40"):
+    for family in ("xc7", "ecp5"):
         e = bf("estimate", "runs/dm", "--family", family)
         assert e["total"]["lut"] > 0 and Path(e["calibration"]) == site / "hw/estimate/calibration.json"
     s = bf("summary", "runs/dm")

@@ -108,3 +108,18 @@ def test_options_that_cannot_work_are_refused_before_synthesis(digits_run, tmp_p
     assert code == 2 and err == ("bitfold synth: error: --device: unknown ecp5 device '99k'; choose one of 25k, "
                                  "45k, 85k, 12k\n")
     assert not (run / "synth").exists()
+
+
+def test_ice40_is_synthesized_not_estimated(digits_run, capsys):
+    from bitfold.resources import estimate_run
+    from hw.errors import BitfoldError
+
+    reason = ("iCE40 has no distributed RAM, so the small FIFOs the estimator counts as LUT RAM become block RAM "
+              "there, which its model does not describe; synthesize instead: `bitfold synth RUN --family ice40`")
+    for verb in ("estimate", "report"):
+        code, out, err = cli(capsys, verb, digits_run, "--family", "ice40", "--json")
+        assert code == 2
+        assert err == f"bitfold {verb}: error: argument --family: the estimator does not model ice40: {reason}\n"
+        assert json.loads(out.strip().splitlines()[-1])["where"] == "--family"
+    with pytest.raises(BitfoldError, match=r"^the estimator does not model ice40: iCE40 has no distributed RAM"):
+        estimate_run(digits_run, "ice40")
