@@ -409,7 +409,8 @@ def main(argv=None):
         return _fail(args, argv, "interrupted", getattr(args, "verb", None) or "bitfold", EXIT["interrupted"])
     except OSError as e:  # the environment: a folder that cannot be written, a full disk
         what = f"{e.filename}: {e.strerror}" if e.filename else (e.strerror or str(e))
-        return _fail(args, argv, what, str(e.filename or _where(args, e) if args else "bitfold"), EXIT["error"])
+        where = str(e.filename) if e.filename else (_where(args, e) if args else "bitfold")
+        return _fail(args, argv, what, where, EXIT["error"])
     except MemoryError:
         return _fail(args, argv, "out of memory", getattr(args, "verb", None) or "bitfold", EXIT["error"])
     except Exception as e:
