@@ -348,7 +348,7 @@ class _Walker:
                              bipolar=False, scale=scale, zero_point=zp, bitwidth=bits, signed=signed,
                              narrow=narrow, rounding=rounding.upper())
         self._emit(q)
-        if self.pending_flatten:
+        if self.pending_flatten or len(shape) == 1:  # a vector input streams element by element: gather it too
             t = self.t
             self._emit(Flatten(f"{node.name}_flatten", TensorType((t.size,), t.kind, t.lo, t.hi, t.scale)))
             self.pending_flatten = False

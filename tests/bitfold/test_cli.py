@@ -71,7 +71,7 @@ def test_import_any_qonnx_and_check_random(tmp_path, capsys):
     src = handmade.save(handmade.matmul_model(k=64, classes=10), tmp_path / "hand.onnx")
     run = tmp_path / "hand"
     code, out, _ = run_cli(capsys, "import", src, "--out", run, "--json")
-    assert code == 0 and last_json(out)["layers"] == 5
+    assert code == 0 and last_json(out)["layers"] == 6
     code, out, _ = run_cli(capsys, "check", run, "--json")
     assert code == 2  # no dataset: says what to do
     code, out, err = run_cli(capsys, "check", run, "--random", "300", "--json")
