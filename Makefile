@@ -12,7 +12,7 @@ JOBS   ?= 2
 
 TARGET ?= 1000
 FAMILY ?= xc7
-.PHONY: install data demo test test-fast bench sim synth lint clean
+.PHONY: install data demo test test-fast bench sim synth calibrate lint clean
 
 install: $(STAMP) $(MNIST) $(WARM)
 
@@ -51,11 +51,12 @@ sim: install
 synth: install
 	$(BITFOLD) synth $(RUN) --family $(FAMILY)
 
+# loadgroup: tests that share one expensive fixture (xdist_group) run on one worker
 test: install
-	$(PY) -m pytest -n $(JOBS) -q
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q
 
 test-fast: install
-	$(PY) -m pytest -n $(JOBS) -q -m "not slow and not verilator and not synth"
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q -m "not slow and not verilator and not synth"
 
 bench: install
 	$(BITFOLD) bench reference --json
@@ -64,6 +65,11 @@ bench: install
 	$(BITFOLD) bench jet --json
 	$(BITFOLD) bench mst --json
 	$(BITFOLD) bench throughput --json
+
+# Developers: resynthesize the regression set on every family and refit the committed calibration
+# and baselines (users' `bitfold calibrate` writes into their cache folder instead).
+calibrate: install
+	$(BITFOLD) calibrate --family xc7 ecp5 --out hw/estimate/calibration.json --baselines hw/synth/baselines
 
 lint: install
 	$(VENV)/bin/ruff check .

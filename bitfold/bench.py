@@ -7,7 +7,6 @@
 the best of several repetitions.
 """
 
-import json
 import os
 import tempfile
 import time
@@ -32,10 +31,10 @@ def _best_of(fn, repeat=5):
 def bench_reference(run=None) -> dict:
     import torch
 
-    from bnn import data
     from hw.ir import interp
 
-    from .flow import build_model, train_run
+    from .check import inputs_for
+    from .flow import load_torch_model, train_run
     from .runs import open_run
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -46,11 +45,8 @@ def bench_reference(run=None) -> dict:
         if not r.has_torch:
             raise BitfoldError(f"{r.path}: the reference benchmark needs a trained run (with model.pt)")
         graph = r.graph()
-        model = build_model(r.config)
-        model.load_state_dict(torch.load(r.file("model.pt"), weights_only=True))
-        model.eval()
-        test = data.load(r.dataset, "test")
-        x = data.as_float(test.images)
+        model = load_torch_model(r)
+        x, _ = inputs_for(r, graph)
         xt = torch.from_numpy(x)
         ref_classes = interp.classify(graph, x)
         with torch.no_grad():
@@ -151,8 +147,9 @@ def _finn_cnv(tmp, images=64) -> dict:
 
 
 def bench_estimator(run=None) -> dict:
-    """The estimator against Yosys over the regression set (hw/synth/regression.py) on xc7 and
-    ECP5: LUT errors of scored designs (100 LUTs or more), rank correlation, exact BRAM, and the
+    """The estimator against Yosys over the regression set (hw/synth/regression.py) on every
+    calibrated family: LUT errors of scored designs (100 LUTs or more), rank correlation, exact BRAM,
+    and the
     time of an estimate against the time of a synthesis. Also the leave-one-out errors: the error
     on each design of constants fitted without it (how the estimator does on designs it has not
     seen)."""
@@ -161,12 +158,14 @@ def bench_estimator(run=None) -> dict:
     from hw.synth.dataset import collect
     from hw.synth.regression import build
 
-    from .resources import SYNTH_CACHE
+    from .resources import synth_cache
 
     cal = load_calibration()
     per_family, rows_all, preds_all, est_ms, loo = {}, [], [], [], []
-    for fam in ("xc7", "ecp5"):
-        rows = collect(fam, SYNTH_CACHE, progress=True)
+    from hw.synth import FAMILIES
+
+    for fam in [f for f in FAMILIES if f in cal["families"]]:
+        rows = collect(fam, synth_cache(), progress=True)
         units = {r["name"]: [s.unit for s in build(r["name"])[1]] for r in rows}
         preds = []
         for r in rows:
@@ -272,6 +271,7 @@ def lambda_curve(root, lambdas, epochs=None, seed=0) -> list:
 
     from .flow import trained_run
     from .runs import open_run
+    from .schema import read_json
 
     spec = defaults("mst-cnv-mnist")["mst"]
     curve = []
@@ -281,7 +281,7 @@ def lambda_curve(root, lambdas, epochs=None, seed=0) -> list:
         name = model if lam in (0, spec["lam"]) else f"{model}-lambda-{lam:g}"
         path = trained_run(model, Path(root) / name, epochs, seed, mst_lambda=lam if lam else None)
         run = open_run(path)
-        accuracy = json.loads(run.file("metrics.json").read_text())["test_accuracy"]
+        accuracy = read_json(run.file("metrics.json"), "metrics")["test_accuracy"]
         curve.append({"lambda": float(lam), "accuracy": accuracy,
                       "xnor_compression": xnor_compression(run.graph(), spec["depth"])})
     return curve
@@ -315,7 +315,7 @@ def bench_mst(run=None, epochs=10, seed=0, target=2000, lambdas=(0.1, 0.25, 1.0)
     from hw.mst import mst_schedule
     from hw.passes.mst import mst_layers
 
-    from .resources import SYNTH_CACHE
+    from .resources import synth_cache
     from .runs import open_run
 
     spec = defaults("mst-cnv-mnist")["mst"]
@@ -344,8 +344,8 @@ def bench_mst(run=None, epochs=10, seed=0, target=2000, lambdas=(0.1, 0.25, 1.0)
     mst_hw = compile_graph(g_mst, FoldAuto(target))
     plain_hw = compile_graph(g_mst, FoldExplicit(mst_hw.folding), MstOff())
     convs = [n for n in mst_layers(g_mst) if isinstance(g_mst[n], Conv)]
-    luts_mst = layer_luts(mst_hw.plan, convs, families, SYNTH_CACHE)
-    luts_plain = layer_luts(plain_hw.plan, convs, families, SYNTH_CACHE)
+    luts_mst = layer_luts(mst_hw.plan, convs, families, synth_cache())
+    luts_plain = layer_luts(plain_hw.plan, convs, families, synth_cache())
     for name in convs:
         layers[name]["luts_plain"] = luts_plain[name]
         layers[name]["luts_mst"] = luts_mst[name]

@@ -16,9 +16,11 @@ from hw.io import atomic_write_json
 from hw.ir import interp
 from hw.ir.graph import Conv, Dense, Kind, MaxPool, Quantize, Sign, Threshold
 
-from .runs import open_run
+from .provenance import bytes_digest, file_digest, stamp, tool_versions
+from .runs import CONFIG_FILE, IR_FILE, MODEL_FILE, QONNX_FILE, open_run
+from .schema import load_ir
 
-__all__ = ["check_run", "observables", "inputs_for"]
+__all__ = ["check_run", "observables", "inputs_for", "fit_images"]
 
 _QONNX_BATCH = 250
 
@@ -45,20 +47,41 @@ def inputs_for(run, graph, images=None, random=None, seed=0):
             f"{run.path}: the run has no dataset; pass --random N, or import it with --dataset NAME"
         )
     ds = data.load(run.dataset, "test")
-    if ds.shape != graph.input.shape:
+    imgs = fit_images(ds.images, graph.input.shape)
+    if imgs is None:
         raise BitfoldError(
             f"{run.path}: the model expects inputs of shape {graph.input.shape}, dataset "
             f"{run.dataset!r} has {ds.shape}"
         )
-    n = len(ds) if images is None else min(images, len(ds))
-    if n < 1:
+    if images is not None and images < 1:
         raise BitfoldError(f"--images must be at least 1, not {images}")
-    return data.as_float(ds.images[:n]), ds.labels[:n]
+    n = len(ds) if images is None else min(images, len(ds))
+    return data.as_float(imgs[:n]), ds.labels[:n]
+
+
+def fit_images(images, shape):
+    """Dataset images ``(N, C, H, W)`` in the shape a model takes: as they are, or flattened in
+    C, H, W order for a model whose input is a vector (``784`` for MNIST, as people write it);
+    None when the model takes something else."""
+    shape = tuple(shape)
+    if tuple(images.shape[1:]) == shape:
+        return images
+    if len(shape) == 1 and shape[0] == int(np.prod(images.shape[1:])):
+        return images.reshape(len(images), shape[0])
+    return None
 
 
 def _to_ir(node, value):
-    """A torch / QONNX float tensor -> the IR's integers for ``node``'s output (None if inexact)."""
+    """A torch / QONNX float tensor -> the IR's integers for ``node``'s output (None if inexact).
+
+    A model that flattens its input before quantizing it has a flat quantizer output where the IR
+    keeps the image shape (and flattens right after, in the same C, H, W order): same elements."""
     v = np.asarray(value, dtype=np.float64)
+    want = (len(v),) + tuple(node.out.shape)
+    if v.shape != want:
+        if v.size != int(np.prod(want)):
+            return None
+        v = v.reshape(want)
     if node.out.kind == Kind.BITS:
         return (v > 0).astype(np.uint8)
     q = v / node.out.scale
@@ -76,6 +99,9 @@ def _run_qonnx(path, x, srcs, progress):
     from hw.ir.from_qonnx import load_qonnx
 
     base = load_qonnx(path)  # the same cleanup the IR import ran, so tensor names match
+    names = {t.name for t in base.graph.value_info} | {t.name for t in base.graph.output}
+    names |= {o for n in base.graph.node for o in n.output}
+    srcs = [s for s in srcs if s in names]
     models = {}
     out = {s: [] for s in srcs}
     final = base.graph.output[0].name
@@ -85,16 +111,29 @@ def _run_qonnx(path, x, srcs, progress):
         if len(xb) not in models:
             models[len(xb)] = base.transform(ChangeBatchSize(len(xb))).transform(InferShapes())
         m = models[len(xb)]
-        ctx = execute_onnx(m, {m.graph.input[0].name: xb}, return_full_exec_context=True)
+        try:
+            ctx = execute_onnx(m, {m.graph.input[0].name: xb}, return_full_exec_context=True)
+        except Exception as e:  # the model file is the user's: whatever onnxruntime/qonnx make of it
+            raise BitfoldError(f"{path}: qonnx could not execute the model ({type(e).__name__}: "
+                               f"{str(e).splitlines()[0] if str(e) else ''})", where=path) from None
         for s in out:
             out[s].append(ctx[s])
     return {s: np.concatenate(v) for s, v in out.items()}, final
 
 
 def check_run(path, images=None, random=None, progress=True, write=True) -> dict:
-    """Compare torch, QONNX and the IR reference on a run's test split; returns the JSON summary."""
+    """Compare torch, QONNX and the IR reference on a run's test split; returns the JSON summary
+    (written to ``check.json`` with the hashes of the files it compared)."""
     run = open_run(path)
-    graph = run.graph()
+    ir_path = run.file(IR_FILE)
+    try:
+        ir_bytes = ir_path.read_bytes()
+    except FileNotFoundError:
+        raise BitfoldError(f"{run.path}: no {IR_FILE}; re-create the run with `bitfold train` or `bitfold import`",
+                           where=ir_path) from None
+    graph = load_ir(ir_path, ir_bytes)
+    inputs = {IR_FILE: bytes_digest(ir_bytes), QONNX_FILE: file_digest(run.qonnx),
+              CONFIG_FILE: file_digest(run.file(CONFIG_FILE))}
     x, labels = inputs_for(run, graph, images, random)
     t0 = time.perf_counter()
     ref = interp.run(graph, x, keep=True)
@@ -125,6 +164,7 @@ def check_run(path, images=None, random=None, progress=True, write=True) -> dict
 
     # (a) torch
     if run.has_torch:
+        inputs[MODEL_FILE] = file_digest(run.file(MODEL_FILE))
         torch_class, bad_t = _check_torch(run, x, obs, ref, layers, ref_class, progress)
         result["class_mismatches_torch"] = int((torch_class != ref_class).sum())
         result["mismatches_torch"] = int(bad_t.sum())
@@ -144,6 +184,10 @@ def check_run(path, images=None, random=None, progress=True, write=True) -> dict
         "layers": layers,
     })
     result["ok"] = result["mismatches_qonnx"] == 0 and result["mismatches_torch"] in (0, None)
+    cmd = f"bitfold check {run.path}" + (f" --images {images}" if images is not None else "") + (
+        f" --random {random}" if random is not None else "")
+    result = stamp(result, "check", command=cmd, inputs=inputs, options={"images": images, "random": random},
+                   tools=tool_versions("qonnx", "onnxruntime", *(("torch", "brevitas") if run.has_torch else ())))
     if write:
         atomic_write_json(run.file("check.json"), result)
     return result
@@ -152,11 +196,9 @@ def check_run(path, images=None, random=None, progress=True, write=True) -> dict
 def _check_torch(run, x, obs, ref, layers, ref_class, progress):
     import torch
 
-    from .flow import build_model
+    from .flow import load_torch_model
 
-    model = build_model(run.config)
-    model.load_state_dict(torch.load(run.file("model.pt"), weights_only=True))
-    model.eval()
+    model = load_torch_model(run)
     batches = []
     for start in tqdm(range(0, len(x), 500), desc="torch", unit="batch", disable=not progress):
         scores, seen = model.trace(torch.from_numpy(x[start:start + 500]))

@@ -1,18 +1,40 @@
 """The ``bitfold`` command: one thin verb per library function.
 
 Every verb prints a short human summary, or with ``--json`` one JSON object as the last line of
-stdout. Exit status: 0 on success, 1 when a check finds a mismatch, 2 on an error (printed as one
-line naming what is wrong; a traceback means a bug).
+stdout. Exit status (:data:`EXIT`):
+
+* 0: done, and every comparison it made agreed;
+* 1: done, and a comparison found a mismatch (``check``, ``sim``; ``summary`` when the run's current
+  results are not bit-exact);
+* 2: an error in the input, the files or the environment (a bad option, a missing, damaged or
+  edited file, a stale upstream result, a failed tool run, a folder that cannot be written).
+  stderr gets one line ``bitfold VERB: error: WHAT`` naming the file, layer or option (a failed
+  tool run adds the end of its log, indented); with ``--json`` the last line of stdout is
+  ``{"error": WHAT, "where": FILE-OR-OPTION}``;
+* 3: a bug in bitfold: the traceback, then one line saying so (and the error JSON with ``--json``);
+* 130: interrupted (Ctrl-C); every file of the run is the old one or the complete new one.
 """
 
 import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from hw.errors import BitfoldError
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT"]
+
+EXIT = {"ok": 0, "mismatch": 1, "error": 2, "bug": 3, "interrupted": 130}
+
+
+class _UsageError(Exception):
+    """A command line argparse rejects (raised instead of argparse's exit)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise _UsageError(message)
 
 
 def _emit(args, result, human):
@@ -88,7 +110,8 @@ def cmd_compile(args):
     r = compile_run(args.run, fold=args.fold, target_cycles=args.target_cycles, mst=args.mst)
 
     def human(r):
-        print(f"compiled {r['run']} -> {r['rtl']} ({r['verilog_bytes'] / 1e6:.2f} MB)")
+        print(f"{'up to date' if r['up_to_date'] else 'compiled'} {r['run']} -> {r['rtl']} "
+              f"({r['verilog_bytes'] / 1e6:.2f} MB)")
         _table([[x["name"], x["op"], x["pe"] or "-", x["simd"] or "-", x["weight_mode"] or "-", x["cycles_per_image"]]
                 for x in r["layers"]], ["layer", "op", "PE", "SIMD", "weights", "cycles/image"])
         for x in r["layers"]:
@@ -99,6 +122,8 @@ def cmd_compile(args):
                       + ("" if m["built"] else " - not built: " + x.get("note", "")))
         print(f"cycles per image {r['cycles_per_image']} (bottleneck {r['bottleneck']}), "
               f"latency about {r['latency_cycles']} cycles")
+        if r["invalidated"]:
+            print(f"removed results of the previous design: {', '.join(r['invalidated'])}")
 
     _emit(args, r, human)
     return 0
@@ -129,26 +154,44 @@ def cmd_summary(args):
 
     def human(r):
         print(f"{r['run']}: {r['model']} on {r['dataset']}")
-        rows = [["accuracy", _pct(r.get("accuracy_torch")), _pct(r.get("accuracy_qonnx")),
+        checked, simulated = _dash(r.get("images_checked")), _dash(r.get("images_simulated"))
+        rows = [["images", checked, checked, checked, simulated],
+                ["accuracy", _pct(r.get("accuracy_torch")), _pct(r.get("accuracy_qonnx")),
                  _pct(r.get("accuracy_reference")), _pct(r.get("accuracy_rtl"))],
                 ["images with a mismatch", _dash(r.get("mismatches_torch")), _dash(r.get("mismatches_qonnx")), "-",
                  _dash(r.get("mismatches_rtl"))]]
         _table(rows, ["", "torch", "qonnx", "reference", "RTL"])
         if "cycles_per_image" in r:
+            rate = r["images_per_s_at_100mhz"]
             print(f"cycles per image {r['cycles_per_image']:g} (analytic {r['cycles_per_image_analytic']}), latency "
-                  f"{r['latency_cycles']} cycles; {r['images_per_s_at_100mhz']:,.0f} images/s at 100 MHz")
+                  f"{r['latency_cycles']} cycles" + (f"; {rate:,.0f} images/s at 100 MHz" if rate else ""))
+        elif "cycles_per_image_analytic" in r:
+            print(f"cycles per image {r['cycles_per_image_analytic']} (analytic; the RTL is not simulated)")
         for fam, e in r.get("resources", {}).items():
             est = e.get("estimate", {})
             line = (f"{fam}: LUT {e['synth']['lut']} synthesized / {est.get('lut', '-')} estimated, FF "
                     f"{e['synth']['ff']} / {est.get('ff', '-')}, BRAM {e['synth']['bram']} / {est.get('bram', '-')}")
             if e.get("fmax_mhz"):
-                line += f"; Fmax {e['fmax_mhz']:.1f} MHz = {e['images_per_s_at_fmax']:,.0f} images/s"
+                line += f"; Fmax {e['fmax_mhz']:.1f} MHz"
+                if e.get("images_per_s_at_fmax"):
+                    line += f" = {e['images_per_s_at_fmax']:,.0f} images/s"
             print(line)
         for fam, e in r.get("resources", {}).items():
-            if e.get("fmax_mhz") and "cycles_per_image" in r:
+            if e.get("fmax_mhz") and e.get("images_per_s_at_fmax") and "cycles_per_image" in r:
                 print(f"throughput on {fam}: {r['cycles_per_image']:g} cycles per image at {e['fmax_mhz']:.1f} MHz = "
                       f"{e['images_per_s_at_fmax']:,.0f} images/s")
-        print("BIT-EXACT: torch = QONNX = reference = RTL" if r["bit_exact"] else "NOT BIT-EXACT (see above)")
+        for line in r["stale"]:
+            print(f"stale, not shown: {line}")
+        levels = [name for key, name in (("mismatches_torch", "torch"), ("mismatches_qonnx", "QONNX"))
+                  if r.get(key) is not None]
+        levels = levels + ["reference"] if levels else []
+        if r.get("mismatches_rtl") is not None:
+            levels.append("RTL")
+        if not r["bit_exact"]:
+            print("NOT BIT-EXACT" + (" (see above)" if levels else ": nothing is checked yet; run `bitfold check`"))
+        else:
+            print("BIT-EXACT: " + " = ".join(levels)
+                  + ("" if "RTL" in levels else f" (the RTL is not simulated: run `bitfold sim {r['run']}`)"))
 
     _emit(args, r, human)
     return 0 if r["bit_exact"] else 1
@@ -164,6 +207,7 @@ def cmd_estimate(args):
         _table([[n, v["lut"], v["ff"], v["lutram"], v["srl"], v["bram"]] for n, v in r["layers"].items()]
                + [["total", *[r["total"][k] for k in ("lut", "ff", "lutram", "srl", "bram")]]],
                ["layer", "LUT", "FF", "LUTRAM", "SRL", "BRAM"])
+        print(f"(calibration: {r['calibration']})")
 
     _emit(args, r, human)
     return 0
@@ -201,15 +245,17 @@ def cmd_report(args):
     from .resources import report_run
 
     r = report_run(args.run, args.family, synth=not args.no_synth, progress=not args.json)
-    _emit(args, r, lambda r: print(f"wrote {r['run']}/report.md, report.json and report_luts.png"))
+    _emit(args, r, lambda r: print(f"wrote {r['run']}/report/: report.md, report.json and report_luts.png"
+                                   + "".join(f"\n  not used, stale: {line}" for line in r["stale"])))
     return 0
 
 
 def cmd_calibrate(args):
     from .resources import calibrate_run
 
-    r = calibrate_run(tuple(args.family), progress=not args.json)
-    _emit(args, r, lambda r: print(f"refitted {r['calibration']} for {', '.join(r['families'])} ({r['yosys']})"))
+    r = calibrate_run(tuple(args.family), out=args.out, baselines=args.baselines, progress=not args.json)
+    _emit(args, r, lambda r: print(f"refitted {r['calibration']} for {', '.join(r['families'])} ({r['yosys']}); "
+                                   f"synthesized counts in {r['baseline']}"))
     return 0
 
 
@@ -227,6 +273,17 @@ def cmd_bench(args):
 
 # -- parser --------------------------------------------------------------------------------------
 
+def _estimated_family(name):
+    """--family of estimate, report and calibrate: a family the estimator models, or why not."""
+    from .resources import ESTIMATED, NOT_ESTIMATED
+
+    if name in ESTIMATED:
+        return name
+    if name in NOT_ESTIMATED:
+        raise argparse.ArgumentTypeError(f"the estimator does not model {name}: {NOT_ESTIMATED[name]}")
+    raise argparse.ArgumentTypeError(f"invalid choice: {name!r} (choose from {', '.join(map(repr, ESTIMATED))})")
+
+
 def build_parser():
     from bnn.data import DATASETS
     from bnn.models import MODELS
@@ -234,9 +291,9 @@ def build_parser():
     from . import __version__
     from .bench import BENCHES
 
-    p = argparse.ArgumentParser(prog="bitfold", description="Binarized neural networks to bit-exact FPGA dataflow.")
+    p = _Parser(prog="bitfold", description="Binarized neural networks to bit-exact FPGA dataflow.")
     p.add_argument("--version", action="version", version=f"bitfold {__version__}")
-    sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+    sub = p.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
 
     def verb(name, fn, help):
         s = sub.add_parser(name, help=help, description=help)
@@ -284,9 +341,10 @@ def build_parser():
     s.add_argument("--waves", action="store_true", help="write an FST waveform under RUN/sim/")
 
     families = ("xc7", "ice40", "ecp5")
-    s = verb("estimate", cmd_estimate, "LUT/FF/BRAM per layer of a compiled run, in milliseconds")
+    estimated = {"default": "xc7", "type": _estimated_family, "metavar": "{xc7,ecp5}"}
+    s = verb("estimate", cmd_estimate, "LUT/FF/BRAM per layer of a compiled run, in milliseconds (xc7, ecp5)")
     s.add_argument("run")
-    s.add_argument("--family", default="xc7", choices=families)
+    s.add_argument("--family", **estimated)
 
     s = verb("synth", cmd_synth, "synthesize a compiled run with Yosys (and place and route with nextpnr)")
     s.add_argument("run")
@@ -295,13 +353,18 @@ def build_parser():
     s.add_argument("--device", help="ecp5: 12k, 25k, 45k, 85k (default); ice40: hx8k (default), up5k, hx1k")
     s.add_argument("--total-only", action="store_true", help="skip the per-layer syntheses")
 
-    s = verb("report", cmd_report, "report.md + report.json + LUT plot: accuracy, folding, cycles, resources")
+    s = verb("report", cmd_report, "RUN/report/: report.md, report.json and a LUT plot (accuracy, folding, cycles, "
+                                   "resources)")
     s.add_argument("run")
-    s.add_argument("--family", default="xc7", choices=families)
+    s.add_argument("--family", **estimated)
     s.add_argument("--no-synth", action="store_true", help="use an earlier `bitfold synth` result if any")
 
-    s = verb("calibrate", cmd_calibrate, "synthesize the regression set and refit the estimator")
-    s.add_argument("--family", nargs="+", default=["xc7", "ecp5"], choices=families)
+    s = verb("calibrate", cmd_calibrate, "synthesize the regression set and refit the estimator (xc7, ecp5)")
+    s.add_argument("--family", nargs="+", default=["xc7", "ecp5"], type=_estimated_family, metavar="{xc7,ecp5}")
+    s.add_argument("--out", help="calibration file to write (default: calibration.json in the user cache, "
+                                 "$BITFOLD_CACHE or ~/.cache/bitfold; developers: hw/estimate/calibration.json)")
+    s.add_argument("--baselines", help="folder for the synthesized counts (default: baselines/ in the user cache; "
+                                       "developers: hw/synth/baselines)")
 
     s = verb("summary", cmd_summary, "what check, compile and sim established for a run")
     s.add_argument("run")
@@ -312,17 +375,62 @@ def build_parser():
     return p
 
 
+def _where(args, e) -> str:
+    """What a failure is about: the error's own ``where``, else the file its message starts with,
+    else the verb's run folder or file."""
+    if getattr(e, "where", None):
+        return e.where
+    head = str(e).split(": ", 1)[0]
+    if head and " " not in head and ("/" in head or Path(head).exists()):
+        return head
+    for key in ("run", "file", "out"):
+        if getattr(args, key, None):
+            return str(getattr(args, key))
+    return args.verb
+
+
+def _fail(args, argv, message, where, code):
+    """Report a failure: one line on stderr (further lines indented), the error JSON with --json."""
+    verb = getattr(args, "verb", None) or next((a for a in argv if not a.startswith("-")), None)
+    first, *rest = str(message).splitlines() or [""]
+    label = "internal error" if code == EXIT["bug"] else "error"
+    print(f"bitfold{' ' + verb if verb else ''}: {label}: {first}", file=sys.stderr)
+    for line in rest:
+        print(f"    {line}", file=sys.stderr)
+    if "--json" in argv:
+        sys.stdout.flush()
+        print(json.dumps({"error": str(message), "where": where}), flush=True)
+    return code
+
+
 def main(argv=None):
+    """Run one verb; returns the exit status (see the module docstring)."""
     os.environ.setdefault("TORCHDYNAMO_VERBOSE", "0")
-    args = build_parser().parse_args(argv)
+    argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
+    args = None
     try:
+        args = build_parser().parse_args(argv)
         return args.fn(args)
+    except _UsageError as e:
+        head = str(e).split(": ", 1)[0]  # "argument --family: ..." is about --family
+        where = head.split(" ", 1)[1].split("/")[0] if head.startswith("argument ") else "arguments"
+        return _fail(args, argv, e, where, EXIT["error"])
     except BitfoldError as e:
-        print(f"bitfold {args.verb}: error: {e}", file=sys.stderr)
-        return 2
+        return _fail(args, argv, e, _where(args, e), EXIT["error"])
     except KeyboardInterrupt:
-        print(f"bitfold {args.verb}: interrupted", file=sys.stderr)
-        return 130
+        return _fail(args, argv, "interrupted", getattr(args, "verb", None) or "bitfold", EXIT["interrupted"])
+    except OSError as e:  # the environment: a folder that cannot be written, a full disk
+        what = f"{e.filename}: {e.strerror}" if e.filename else (e.strerror or str(e))
+        where = str(e.filename) if e.filename else (_where(args, e) if args else "bitfold")
+        return _fail(args, argv, what, where, EXIT["error"])
+    except MemoryError:
+        return _fail(args, argv, "out of memory", getattr(args, "verb", None) or "bitfold", EXIT["error"])
+    except Exception as e:
+        import traceback
+
+        traceback.print_exc()
+        return _fail(args, argv, f"{type(e).__name__}: {e} (a bug in bitfold; please report it with the "
+                                 "traceback above)", getattr(args, "verb", None) or "bitfold", EXIT["bug"])
 
 
 if __name__ == "__main__":

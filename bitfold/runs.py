@@ -8,29 +8,37 @@
     model.qonnx.onnx    the QONNX model every later stage reads
     ir.json             the streamlined integer IR
     check.json          the last `bitfold check` result
+    rtl/                `bitfold compile`: <top>.v, manifest.json, fold.json, ir.hw.json (the folded IR)
+    sim/                `bitfold sim`: sim.json, cache/ (Verilator builds), waves.fst with --waves
+    synth/              `bitfold synth`: <family>.json, cache/ (Yosys and nextpnr runs)
+    report/             `bitfold report`: report.json, report.md, report_luts.png
 
-A new run is assembled in a temporary sibling folder and renamed into place when complete, so a
+Every result records the hashes of the files it was computed from (:mod:`bitfold.provenance`).
+A new run is assembled in a temporary sibling folder and swapped into place when complete, so a
 failed or interrupted stage never leaves half a run, and an existing run is replaced only with
 ``force`` (and only once the new one is complete).
 """
 
-import json
+import functools
 import shutil
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from hw.errors import BitfoldError
+from hw.io import replace_dir, temp_dir
 from hw.ir.graph import Graph
 
-__all__ = ["Run", "new_run", "open_run", "QONNX_FILE", "CONFIG_FILE"]
+from .schema import load_ir, read_json
+
+__all__ = ["Run", "Compiled", "new_run", "open_run", "compiled", "QONNX_FILE", "CONFIG_FILE", "MANIFEST"]
 
 CONFIG_FILE = "config.json"
 QONNX_FILE = "model.qonnx.onnx"
 IR_FILE = "ir.json"
 MODEL_FILE = "model.pt"
 METRICS_FILE = "metrics.json"
+MANIFEST = "rtl/manifest.json"
 
 
 @dataclass(frozen=True)
@@ -39,9 +47,9 @@ class Run:
 
     path: Path
 
-    @property
+    @functools.cached_property
     def config(self) -> dict:
-        return _read_json(self.path / CONFIG_FILE)
+        return read_json(self.path / CONFIG_FILE, "config")
 
     @property
     def name(self) -> str:
@@ -63,20 +71,12 @@ class Run:
         """The streamlined IR (``ir.json``)."""
         path = self.path / IR_FILE
         if not path.exists():
-            raise BitfoldError(f"{self.path}: no {IR_FILE}; re-create the run with `bitfold train` or `bitfold import`")
-        return Graph.from_json(path.read_text())
+            raise BitfoldError(f"{self.path}: no {IR_FILE}; re-create the run with `bitfold train` or `bitfold import`",
+                               where=path)
+        return load_ir(path)
 
     def file(self, name) -> Path:
         return self.path / name
-
-
-def _read_json(path: Path):
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise BitfoldError(f"{path}: missing") from None
-    except json.JSONDecodeError as e:
-        raise BitfoldError(f"{path}: not valid JSON ({e})") from None
 
 
 def open_run(path) -> Run:
@@ -103,20 +103,70 @@ def new_run(path, force: bool = False):
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise BitfoldError(f"{path}: exists and is not a folder")
+        raise BitfoldError(f"{path}: exists and is not a folder", where=path)
     if path.is_dir() and any(path.iterdir()) and not force:
-        raise BitfoldError(f"{path}: already holds a run; pass --force to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        raise BitfoldError(f"{path}: already holds a run; pass --force to replace it", where=path)
+    try:
+        tmp = temp_dir(path.parent, f".{path.name}.")
+    except OSError as e:
+        raise BitfoldError(f"{path}: cannot create the run folder here ({e.strerror or e})", where=path) from None
     try:
         yield tmp
+        replace_dir(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = None
-    if path.exists():
-        old = path.parent / f".{path.name}.old.{tmp.name}"
-        path.rename(old)
-    tmp.rename(path)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What ``bitfold compile`` left in ``rtl/``, checked against its manifest: the folded IR,
+    the manifest, the Verilog text, and the digests of the files they came from (``inputs``, for
+    the provenance of whatever is computed from them)."""
+
+    run: Run
+    graph: Graph
+    manifest: dict
+    verilog: str
+    inputs: dict
+
+
+def compiled(run: Run) -> Compiled:
+    """The compiled design of a run, refusing (with the file and the command to run) anything that
+    is not exactly what the last `bitfold compile` wrote from the current ``ir.json``."""
+    from .provenance import bytes_digest, file_digest, read_result
+
+    again = f"run `bitfold compile {run.path}` again"
+    man_path = run.file(MANIFEST)
+    if not man_path.exists():
+        raise BitfoldError(f"{run.path}: no compiled RTL ({MANIFEST}); run `bitfold compile {run.path}` first",
+                           where=man_path)
+    man_bytes = man_path.read_bytes()
+    man = read_result(run.path, MANIFEST, man_bytes)
+    prov = man["provenance"]
+    outputs = prov.get("outputs", {})
+    for name in (man["verilog"], "ir.hw.json"):
+        if name not in outputs:
+            raise BitfoldError(f"{man_path}: records no hash of {name}; {again}", where=man_path)
+    data = {}
+    for name, want in outputs.items():
+        path = run.file(f"rtl/{name}")
+        try:
+            data[name] = path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            raise BitfoldError(f"{path}: missing from the compiled design; {again}", where=path) from None
+        if bytes_digest(data[name]) != want:
+            raise BitfoldError(f"{path}: changed after `bitfold compile` wrote it (its hash differs from the one "
+                               f"in {MANIFEST}); {again}", where=path)
+    for name, want in prov["inputs"].items():
+        if file_digest(run.file(name)) != want:
+            raise BitfoldError(f"{run.file('rtl')}: compiled from a {name} that has changed since; {again}",
+                               where=run.file(name))
+    graph = load_ir(run.file("rtl/ir.hw.json"), data["ir.hw.json"])
+    try:
+        verilog = data[man["verilog"]].decode()
+    except UnicodeDecodeError:
+        raise BitfoldError(f"{run.file('rtl/' + man['verilog'])}: not text; {again}") from None
+    inputs = {MANIFEST: bytes_digest(man_bytes), f"rtl/{man['verilog']}": outputs[man["verilog"]],
+              "rtl/ir.hw.json": outputs["ir.hw.json"]}
+    return Compiled(run, graph, man, verilog, inputs)

@@ -1,21 +1,28 @@
 """``bitfold sim``: the test split through the Verilated RTL, compared with the IR reference.
 
 The emitted ``rtl/<top>.v`` is instantiated by :class:`sim.harness.NetworkHarness` and built by
-Verilator (cached under ``RUN/sim/``); cocotb streams the images (see ``sim/benches/network.py``).
+Verilator (cached under ``RUN/sim/cache/``, one build per design, built once when two simulations
+want it at the same time); cocotb streams the images (see ``sim/benches/network.py``). Each
+invocation works in a folder of its own (``RUN/sim/work-<pid>-*``), so simulations of one run at
+the same time do not collide; ``sim/sim.json`` (and ``sim/waves.fst``) are renamed in complete.
 """
 
+import os
+import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 
+from hw import io as hwio
 from hw.errors import BitfoldError
-from hw.io import atomic_write_json, atomic_write_text
+from hw.io import atomic_write_json, file_lock, temp_dir
 from hw.ir import interp
-from hw.ir.graph import Graph
 from hw.plan import QueueKind, plan_graph
 
 from .check import inputs_for
-from .runs import open_run
+from .provenance import stamp, tool_versions
+from .runs import compiled, open_run
 
 __all__ = ["sim_run", "hardware_graph", "hardware_plan", "BURST"]
 
@@ -23,14 +30,11 @@ BURST = 16  # images streamed back to back to measure the steady-state cycles pe
 
 
 def hardware_graph(run):
-    """The folded IR the RTL was compiled from, and the manifest."""
-    import json
-
-    man_path = run.file("rtl/manifest.json")
-    ir_path = run.file("rtl/ir.hw.json")
-    if not man_path.exists() or not ir_path.exists():
-        raise BitfoldError(f"{run.path}: no compiled RTL (rtl/manifest.json); run `bitfold compile {run.path}` first")
-    return Graph.from_json(ir_path.read_text()), json.loads(man_path.read_text())
+    """The folded IR the RTL was compiled from, and the manifest (both checked against each
+    other and against the current ``ir.json``: see :func:`bitfold.runs.compiled`)."""
+    with file_lock(run.path, shared=True):
+        c = compiled(run)
+    return c.graph, c.manifest
 
 
 def hardware_plan(run):
@@ -39,12 +43,27 @@ def hardware_plan(run):
     return graph, plan_graph(graph, QueueKind(man.get("queues", "sized"))), man
 
 
+def _clear_dead_work_folders(sim_dir: Path):
+    """Work folders of simulations whose process is gone (killed outright)."""
+    for w in sim_dir.glob("work-*"):
+        try:
+            pid = int(w.name.split("-")[1])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(w, ignore_errors=True)
+        except (ValueError, IndexError, PermissionError):
+            continue
+
+
 def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
     from sim import runner
     from sim.harness import NetworkHarness
 
     run = open_run(path)
-    graph, plan, man = hardware_plan(run)
+    with file_lock(run.path, shared=True):
+        comp = compiled(run)
+    graph, man = comp.graph, comp.manifest
+    plan = plan_graph(graph, QueueKind(man.get("queues", "sized")))
     top = man["top"]
     x, labels = inputs_for(run, graph, images, random)
     codes = interp.quantize(graph.nodes[0], x)
@@ -53,35 +72,62 @@ def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
     inl, outl = plan.input, plan.output
 
     sim_dir = run.file("sim")
-    harness = NetworkHarness(top, inl.beats, inl.beat_bits, outl.beat_bits)
-    harness_v = sim_dir / "harness.v"
-    text = harness.verilog()
-    if not harness_v.exists() or harness_v.read_text() != text:
-        atomic_write_text(harness_v, text)
-    design = sim_dir / "design.v"  # one file for the build cache key: harness + the emitted RTL
-    both = text + "\n" + run.file(f"rtl/{man['verilog']}").read_text()
-    if not design.exists() or design.read_text() != both:
-        atomic_write_text(design, both)
+    sim_dir.mkdir(exist_ok=True)
+    _clear_dead_work_folders(sim_dir)
+    work = temp_dir(sim_dir, f"work-{os.getpid()}-")
+    keep_work = False
+    try:
+        harness = NetworkHarness(top, inl.beats, inl.beat_bits, outl.beat_bits)
+        design = work / "design.v"  # one file for the build cache key: harness + the emitted RTL
+        design.write_text(harness.verilog() + "\n" + comp.verilog)
 
-    t0 = time.perf_counter()
-    build_dir = runner.build(design, "bitfold_harness", sim_dir / "cache", waves=waves)
-    build_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        build_dir = runner.build(design, "bitfold_harness", sim_dir / "cache", waves=waves)
+        build_s = time.perf_counter() - t0
 
-    n = len(codes)
-    burst = min(BURST, n)
-    packed = np.array([np.frombuffer(v.to_bytes((inl.image_bits + 7) // 8, "little"), dtype=np.uint8)
-                       for v in inl.images(codes)])
-    stim, out = sim_dir / "stimulus.npz", sim_dir / "result.npz"
-    np.savez(stim, images=packed, burst=burst, out_bits=outl.beat_bits)
-    out.unlink(missing_ok=True)
-    t0 = time.perf_counter()
-    runner.run(build_dir, "bitfold_harness", "network", sim_dir / "test",
-               {"BITFOLD_BENCH_IN": stim.resolve(), "BITFOLD_BENCH_OUT": out.resolve()},
-               waves_file=(sim_dir / "waves.fst").resolve() if waves else None)
-    sim_s = time.perf_counter() - t0
-    if not out.exists():
-        raise BitfoldError(f"the network bench wrote no results; see {sim_dir / 'test' / 'network.log'}")
-    res = np.load(out)
+        n = len(codes)
+        burst = min(BURST, n)
+        packed = np.array([np.frombuffer(v.to_bytes((inl.image_bits + 7) // 8, "little"), dtype=np.uint8)
+                           for v in inl.images(codes)])
+        stim, out = work / "stimulus.npz", work / "result.npz"
+        np.savez(stim, images=packed, burst=burst, out_bits=outl.beat_bits)
+        t0 = time.perf_counter()
+        wave_file = work / "waves.fst" if waves else None
+        try:
+            runner.run(build_dir, "bitfold_harness", "network", work / "test",
+                       {"BITFOLD_BENCH_IN": stim.resolve(), "BITFOLD_BENCH_OUT": out.resolve()},
+                       waves_file=wave_file.resolve() if waves else None)
+        except BitfoldError:
+            keep_work = True  # the message points at the log inside it
+            raise
+        sim_s = time.perf_counter() - t0
+        if not out.exists():
+            keep_work = True
+            raise BitfoldError(f"the network bench wrote no results; see {work / 'test' / 'network.log'}")
+        res = np.load(out)
+        result = _compare(run, res, outl, ref, ref_class, labels, n, burst, man, build_s, sim_s)
+        if result.get("first_mismatch"):
+            from sim.localize import localize
+
+            img = result["first_mismatch"]["image"]
+            result["first_mismatch"].update(localize(graph, codes[img], queues=plan.queues))
+        if waves:  # a debugging aid beside the result, not part of it: not in its provenance
+            result["waves"] = str(sim_dir / "waves.fst")
+            hwio.commit(wave_file, sim_dir / "waves.fst")
+        options = {"images": images, "random": random, "waves": waves}
+        cmd = f"bitfold sim {run.path}" + "".join(f" --{k} {v}" for k, v in (("images", images), ("random", random))
+                                                  if v is not None) + (" --waves" if waves else "")
+        result = stamp(result, "sim", command=cmd, inputs=comp.inputs, options=options,
+                       tools=tool_versions("verilator", "cocotb"))
+        atomic_write_json(sim_dir / "sim.json", result)
+    finally:
+        if not keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def _compare(run, res, outl, ref, ref_class, labels, n, burst, man, build_s, sim_s) -> dict:
+    """The bench's result beats against the reference: mismatches, accuracy, cycles."""
     beats = [int.from_bytes(r.tobytes(), "little") for r in res["beats"]]
     decoded = [outl.decode(b) for b in beats]
     expect = [0] + list(range(burst)) + list(range(n))  # image index of every result, phase by phase
@@ -113,10 +159,4 @@ def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
         j, img, cls, scores = bad[0]
         result["first_mismatch"] = {"image": int(img), "rtl_class": int(cls), "reference_class": int(ref_class[img]),
                                     "rtl_scores": scores, "reference_scores": ref[img].tolist()}
-        from sim.localize import localize
-
-        result["first_mismatch"].update(localize(graph, codes[img], queues=plan.queues))
-    if waves:
-        result["waves"] = str(sim_dir / "waves.fst")
-    atomic_write_json(sim_dir / "sim.json", result)
     return result

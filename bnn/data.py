@@ -76,14 +76,17 @@ class Dataset:
 
 
 def data_dir() -> Path:
-    """The data cache folder: ``$BITFOLD_DATA``, else ``.cache/data`` in the source checkout."""
+    """The data cache folder: ``$BITFOLD_DATA``, else ``.cache/data`` in a source checkout (where
+    ``make data`` puts it), else ``data/`` in the user cache (``$BITFOLD_CACHE``, ``~/.cache/bitfold``)."""
+    from hw.io import user_cache
+
     env = os.environ.get("BITFOLD_DATA")
     if env:
         return Path(env)
     repo = Path(__file__).resolve().parents[1]
     if (repo / "pyproject.toml").exists():
         return repo / ".cache" / "data"
-    return Path.home() / ".cache" / "bitfold" / "data"
+    return user_cache() / "data"
 
 
 def mnist_tarball() -> Path:

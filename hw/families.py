@@ -12,7 +12,8 @@ __all__ = ["Family", "FAMILIES", "family"]
 class Family:
     """One FPGA family.
 
-    ``lut_cells`` count as LUTs (xc7: LUT1-LUT6 and INV, which becomes a LUT1); ``mux_cells``
+    ``yosys`` is the synthesis command (``-top NAME`` is appended). ``lut_cells`` count as LUTs
+    (xc7: LUT1-LUT6 and INV, which becomes a LUT1); ``mux_cells``
     and ``carry_cells`` are reported beside them; ``bram_cells`` map a primitive to how many
     ``bram_unit`` s it is (a RAMB36E1 is two RAMB18 units); ``bram_shapes`` are the (depth, width)
     configurations of one unit, which the estimator packs memories into; ``bram_lane`` the bits one
@@ -54,7 +55,9 @@ FAMILIES = {
         lut_inputs=6,
     ),
     "ice40": Family(
-        "ice40", "synth_ice40",
+        # iCE40 has no distributed (LUT) RAM: a memory the RTL marks ram_style="distributed" (small
+        # FIFOs) cannot be mapped as asked, so Yosys chooses (block RAM, or logic when tiny)
+        "ice40", 'setattr -unset ram_style a:ram_style=distributed; synth_ice40',
         lut_cells=("SB_LUT4",), ff_prefixes=("SB_DFF",), carry_cells=("SB_CARRY",),
         bram_cells={"SB_RAM40_4K": 1}, dsp_cells=("SB_MAC16",),
         bram_unit="SB_RAM40_4K", bram_bits=4096,

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from hw.errors import BitfoldError
-from hw.io import atomic_write_text
+from hw.io import atomic_write_text, file_lock
 
 __all__ = ["verilator_bin", "build", "run", "BENCHES_PACKAGE"]
 
@@ -101,9 +101,8 @@ def _fst_args(build_dir: Path):
 
 
 def build(verilog: Path, top: str, cache_dir: Path, waves: bool = False, progress=None) -> Path:
-    """Verilate and compile ``verilog`` (cached); returns the build folder."""
-    from cocotb_tools.runner import VerilatorControlFile
-
+    """Verilate and compile ``verilog`` (cached); returns the build folder. Two processes that
+    want the same build at once take turns: the second finds it done."""
     verilator_bin()
     verilog = Path(verilog)
     recipe = f"|{top}|{waves}|{VERILATOR_ARGS}|{_RECIPE}"
@@ -112,6 +111,16 @@ def build(verilog: Path, top: str, cache_dir: Path, waves: bool = False, progres
     done = build_dir / "bitfold-build.json"
     if done.exists():
         return build_dir
+    with file_lock(Path(cache_dir) / f"build-{key}.lock"):
+        if done.exists():
+            return build_dir
+        return _build(verilog, top, build_dir, waves)
+
+
+def _build(verilog: Path, top: str, build_dir: Path, waves: bool) -> Path:
+    from cocotb_tools.runner import VerilatorControlFile
+
+    done = build_dir / "bitfold-build.json"
     if build_dir.exists():
         shutil.rmtree(build_dir)
     build_dir.mkdir(parents=True)

@@ -1,9 +1,14 @@
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "helpers"))  # shared test helpers: foreign models, IR graphs
+
+# The tests' own user cache (synthesis cache of the notebooks and benchmarks): never the developer's,
+# whose calibration would change what the estimator says; kept between sessions like build/ was.
+os.environ["BITFOLD_CACHE"] = str(Path(__file__).resolve().parents[1] / ".cache" / "test")
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +28,8 @@ def foreign_file(tmp_path_factory):
 
     cache = {}
 
-    def make(name, in_shape=(1, 8, 8)):
+    def make(name, in_shape=None):
+        in_shape = in_shape or foreign.IN_SHAPES.get(name, (1, 8, 8))
         if name not in cache:
             path = tmp_path_factory.mktemp("foreign") / f"{name}.onnx"
             foreign.export(foreign.make(name), path, in_shape)
@@ -49,3 +55,26 @@ def trained(tmp_path_factory):
         return cache[model, epochs]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def full_run(trained, tmp_path_factory):
+    """A digits-mlp run (one epoch) with every result: check, compile, sim, synth (xc7, whole design
+    only), report. Tests copy it (:func:`copy_run`); its Verilator build and synthesis cache are
+    shared with the copies (see ``clirun.copy_run``)."""
+    import shutil
+
+    from bitfold.check import check_run
+    from bitfold.compile import compile_run
+    from bitfold.resources import report_run, synth_run
+    from bitfold.simulate import sim_run
+
+    path = tmp_path_factory.mktemp("full") / "dm"
+    shutil.copytree(trained("digits-mlp"), path)
+    check_run(path, images=20, progress=False)
+    compile_run(path, target_cycles=300)
+    sim_run(path, images=4, progress=False)
+    synth_run(path, "xc7", per_layer=False, progress=False)
+    report_run(path, "xc7", synth=False, progress=False)
+    return path
+

@@ -1,14 +1,14 @@
 """IR -> IR passes: pure functions over frozen graphs, one per file, run in :data:`PIPELINE` order.
 
 With ``BITFOLD_DEBUG=1`` :func:`run_pipeline` checks the graph with :func:`hw.ir.verify.verify`
-after every pass and dumps it as ``<n>-<pass>.json`` into ``debug_dir`` (default
-``build/debug``).
+after every pass and dumps it as ``<n>-<pass>.json`` into ``debug_dir`` (default: ``debug/`` in the
+user cache, :func:`hw.io.user_cache`; ``bitfold compile`` passes ``RUN/debug``).
 """
 
 import os
 from pathlib import Path
 
-from ..io import atomic_write_text
+from ..io import atomic_write_text, user_cache
 from ..ir.verify import verify
 from .fold import apply_folding
 from .fold_scores import fold_scores
@@ -37,7 +37,7 @@ def hardware_pipeline(folding: dict):
 def run_pipeline(graph, passes=PIPELINE, debug=None, debug_dir=None):
     """Apply ``passes`` in order; verify (and dump) between passes when debugging."""
     debug = os.environ.get("BITFOLD_DEBUG", "") not in ("", "0") if debug is None else debug
-    debug_dir = Path(debug_dir or "build/debug")
+    debug_dir = Path(debug_dir) if debug_dir else user_cache() / "debug"
     if debug:
         verify(graph, "the frontend")
         atomic_write_text(debug_dir / "0-frontend.json", graph.to_json())

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+from ..errors import BitfoldError
 from ..io import atomic_write_json
 
 __all__ = ["write_baseline", "load_baseline", "baseline_path"]
@@ -15,19 +16,29 @@ __all__ = ["write_baseline", "load_baseline", "baseline_path"]
 FOLDER = Path(__file__).with_name("baselines")
 
 
-def baseline_path(version: str) -> Path:
+def baseline_path(version: str, folder=None) -> Path:
     tag = re.sub(r"[^0-9A-Za-z.]+", "-", version.split(" (")[0]).strip("-").lower()
-    return FOLDER / f"{tag}.json"
+    return Path(folder or FOLDER) / f"{tag}.json"
 
 
-def write_baseline(rows_by_family) -> Path:
+def write_baseline(rows_by_family, folder=None) -> Path:
+    """Write the counts of ``rows_by_family`` into ``folder`` (default: the package's), keeping the
+    families of an existing baseline of the same Yosys version that were not synthesized again."""
     version = next(iter(rows_by_family.values()))[0]["yosys"]
-    doc = {"yosys": version, "families": {fam: {r["name"]: {k: r[k] for k in ("kind", "lut", "ff", "carry", "mux",
-                                                                          "lutram", "srl", "bram", "dsp", "seconds")}
-                                                 for r in rows} for fam, rows in rows_by_family.items()}}
-    return atomic_write_json(baseline_path(version), doc)
+    path = baseline_path(version, folder)
+    old = load_baseline(version, folder) or {}
+    families = dict(old.get("families", {})) if old.get("yosys") == version else {}
+    families.update({fam: {r["name"]: {k: r[k] for k in ("kind", "lut", "ff", "carry", "mux", "lutram", "srl", "bram",
+                                                          "dsp", "seconds")}
+                           for r in rows} for fam, rows in rows_by_family.items()})
+    return atomic_write_json(path, {"yosys": version, "families": families})
 
 
-def load_baseline(version: str) -> dict | None:
-    p = baseline_path(version)
-    return json.loads(p.read_text()) if p.exists() else None
+def load_baseline(version: str, folder=None) -> dict | None:
+    p = baseline_path(version, folder)
+    if not p.exists():
+        return None
+    try:
+        return json.loads(p.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BitfoldError(f"{p}: not a valid baseline file ({e})", where=p) from None

@@ -3,14 +3,16 @@ utilization of a synthesized netlist, and a clear message when the design does n
 
 import hashlib
 import json
+import os
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
 
 from ..errors import BitfoldError
 from ..families import family
-from ..io import atomic_write_json
+from ..io import atomic_write_json, publish_dir, temp_dir
 from .yosys import _tool
 
 __all__ = ["place_and_route", "critical_path", "where", "ROUTER"]
@@ -36,35 +38,49 @@ def place_and_route(netlist: str, family_name: str, device: str | None, cache_di
     key = hashlib.sha256(blob + f"|{device}|{freq_mhz}|{seed}|{ROUTER}".encode()).hexdigest()[:20]
     folder = Path(cache_dir) / f"pnr-{family_name}-{device}-{key}"
     result_path = folder / "pnr.json"
-    if result_path.exists():
-        return json.loads(result_path.read_text())
-    folder.mkdir(parents=True, exist_ok=True)
-    report, log = folder / "report.json", folder / "nextpnr.log"
-    (folder / "netlist.json").write_bytes(blob)  # the sandboxed tool sees its working directory only
-    cmd = [_tool(fam.pnr), *fam.devices[device], "--json", "netlist.json", "--freq", str(freq_mhz),
-           "--report", "report.json", "--seed", str(seed), "--log", "nextpnr.log", "-q", "--timing-allow-fail",
-           "--router", ROUTER]
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=folder)
-    seconds = time.perf_counter() - t0
-    text = (log.read_text(errors="replace") if log.exists() else "") + proc.stderr
-    if proc.returncode != 0 or not report.exists():
-        over = [f"{m.group(1)} {m.group(2)} of {m.group(3)}" for m in map(_UTIL.match, text.splitlines())
-                if m and int(m.group(2)) > int(m.group(3))]
-        fit = [line.strip() for line in text.splitlines() if _NO_FIT.search(line)]
-        if over or fit:
-            what = f"it needs {', '.join(dict.fromkeys(over))}" if over else fit[0]
-            raise BitfoldError(f"the design does not fit {family_name} {device}: {what} (full log: {log}); "
-                               f"try a larger --device ({', '.join(fam.devices)}) or a more folded design")
-        tail = "\n".join(text.strip().splitlines()[-12:])
-        raise BitfoldError(f"nextpnr failed on {family_name} {device} (full log: {log}):\n{tail}")
-    rep = json.loads(report.read_text())
-    fmax = min((c["achieved"] for c in rep.get("fmax", {}).values()), default=None)
-    used = {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")}
-    result = {"family": family_name, "device": device, "fmax_mhz": round(fmax, 2) if fmax else None,
-              "utilization": used, "seconds": round(seconds, 1), "target_mhz": freq_mhz,
-              "critical_path": critical_path(rep)}
-    atomic_write_json(result_path, result)
+    try:
+        cached = json.loads(result_path.read_text())
+        if isinstance(cached, dict) and "fmax_mhz" in cached:
+            return cached
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        pass  # none yet, or damaged: made again
+    work = temp_dir(cache_dir, f".pnr-{family_name}-{device}-{key}.")  # renamed in when complete
+    try:
+        report, log = work / "report.json", work / "nextpnr.log"
+        (work / "netlist.json").write_bytes(blob)  # the sandboxed tool sees its working directory only
+        cmd = [_tool(fam.pnr), *fam.devices[device], "--json", "netlist.json", "--freq", str(freq_mhz),
+               "--report", "report.json", "--seed", str(seed), "--log", "nextpnr.log", "-q", "--timing-allow-fail",
+               "--router", ROUTER]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
+        seconds = time.perf_counter() - t0
+        text = (log.read_text(errors="replace") if log.exists() else "") + proc.stderr
+        if proc.returncode != 0 or not report.exists():
+            failed = folder.with_name(folder.name + ".failed")
+            shutil.rmtree(failed, ignore_errors=True)
+            os.replace(work, failed)  # kept for its log
+            log = failed / "nextpnr.log"
+            over = [f"{m.group(1)} {m.group(2)} of {m.group(3)}" for m in map(_UTIL.match, text.splitlines())
+                    if m and int(m.group(2)) > int(m.group(3))]
+            fit = [line.strip() for line in text.splitlines() if _NO_FIT.search(line)]
+            if over or fit:
+                what = f"it needs {', '.join(dict.fromkeys(over))}" if over else fit[0]
+                raise BitfoldError(f"the design does not fit {family_name} {device}: {what} (full log: {log}); "
+                                   f"try a larger --device ({', '.join(fam.devices)}) or a more folded design")
+            tail = "\n".join(text.strip().splitlines()[-12:])
+            raise BitfoldError(f"nextpnr failed on {family_name} {device} (full log: {log}):\n{tail}")
+        rep = json.loads(report.read_text())
+        fmax = min((c["achieved"] for c in rep.get("fmax", {}).values()), default=None)
+        used = {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")}
+        result = {"family": family_name, "device": device, "fmax_mhz": round(fmax, 2) if fmax else None,
+                  "utilization": used, "seconds": round(seconds, 1), "target_mhz": freq_mhz,
+                  "critical_path": critical_path(rep)}
+        atomic_write_json(work / "pnr.json", result)
+        if folder.exists():  # a damaged entry
+            shutil.rmtree(folder, ignore_errors=True)
+        publish_dir(work, folder)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return result
 
 

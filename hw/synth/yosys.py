@@ -2,12 +2,14 @@
 
 Results are cached under a folder of the caller's choosing, by a hash of the Verilog, the top,
 the family's command and the Yosys version; every result records the Yosys version it came from.
+An entry is made in a temporary folder and renamed in complete (a damaged one is made again).
 A failed run raises :class:`BitfoldError` with the tail of the log and where the full log is.
 """
 
 import functools
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from ..errors import BitfoldError
 from ..families import Family, family
-from ..io import atomic_write_json, atomic_write_text
+from ..io import atomic_write_json, atomic_write_text, publish_dir, temp_dir
 
 __all__ = ["synthesize", "yosys_version", "count_cells", "YOSYS"]
 
@@ -39,6 +41,15 @@ def _tool(name: str) -> str:
             return str(cand)
         raise BitfoldError(f"{name} is not installed; run `make install`")
     return exe
+
+
+def _cached(result_path: Path):
+    """A cached result, or None when there is none or it is damaged (then it is made again)."""
+    try:
+        r = json.loads(result_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return r if isinstance(r, dict) and isinstance(r.get("lut"), int) else None
 
 
 def count_cells(cells: dict, fam: Family) -> dict:
@@ -69,28 +80,41 @@ def synthesize(verilog: str, top: str, family_name: str, cache_dir, netlist: boo
     key = hashlib.sha256(f"{verilog}|{top}|{script}|{version}|{netlist}".encode()).hexdigest()[:20]
     folder = Path(cache_dir) / f"{family_name}-{key}"
     result_path = folder / "result.json"
-    if result_path.exists():
-        return json.loads(result_path.read_text())
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / "design.v", verilog)
-    # yowasp tools run in a WebAssembly sandbox that sees the working directory: use relative paths
-    commands = ["read_verilog -sv design.v", script, "tee -q -o stat.json stat -json"]
-    if netlist:
-        commands.append("write_json netlist.json")
-    log = folder / "yosys.log"
-    t0 = time.perf_counter()
-    proc = subprocess.run([_tool(YOSYS), "-q", "-l", "yosys.log", "-p", "; ".join(commands)],
-                          capture_output=True, text=True, cwd=folder)
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0 or not (folder / "stat.json").exists():
-        text = log.read_text(errors="replace") if log.exists() else proc.stderr
-        tail = "\n".join((text or proc.stderr).strip().splitlines()[-12:])
-        raise BitfoldError(f"Yosys failed to synthesize {top} for {family_name} (full log: {log}):\n{tail}")
-    stat = json.loads((folder / "stat.json").read_text())
-    cells = {k: int(v) for k, v in stat["design"].get("num_cells_by_type", {}).items()}
-    result = {"top": top, "family": family_name, "yosys": version, "command": script,
-              "seconds": round(seconds, 2), "cells": cells, **count_cells(cells, fam)}
-    if netlist:
-        result["netlist"] = str(folder / "netlist.json")
-    atomic_write_json(result_path, result)
+    cached = _cached(result_path)
+    if cached is not None:
+        return cached
+    # built in a folder of its own and renamed in when complete: a concurrent or interrupted run
+    # never leaves a half-written cache entry
+    work = temp_dir(cache_dir, f".{family_name}-{key}.")
+    try:
+        atomic_write_text(work / "design.v", verilog)
+        # yowasp tools run in a WebAssembly sandbox that sees the working directory: use relative paths
+        commands = ["read_verilog -sv design.v", script, "tee -q -o stat.json stat -json"]
+        if netlist:
+            commands.append("write_json netlist.json")
+        t0 = time.perf_counter()
+        proc = subprocess.run([_tool(YOSYS), "-q", "-l", "yosys.log", "-p", "; ".join(commands)],
+                              capture_output=True, text=True, cwd=work)
+        seconds = time.perf_counter() - t0
+        if proc.returncode != 0 or not (work / "stat.json").exists():
+            log = work / "yosys.log"
+            text = log.read_text(errors="replace") if log.exists() else proc.stderr
+            tail = "\n".join((text or proc.stderr).strip().splitlines()[-12:])
+            failed = folder.with_name(folder.name + ".failed")
+            shutil.rmtree(failed, ignore_errors=True)
+            os.replace(work, failed)  # kept for its log
+            raise BitfoldError(f"Yosys failed to synthesize {top} for {family_name} "
+                               f"(full log: {failed / 'yosys.log'}):\n{tail}")
+        stat = json.loads((work / "stat.json").read_text())
+        cells = {k: int(v) for k, v in stat["design"].get("num_cells_by_type", {}).items()}
+        result = {"top": top, "family": family_name, "yosys": version, "command": script,
+                  "seconds": round(seconds, 2), "cells": cells, **count_cells(cells, fam)}
+        if netlist:
+            result["netlist"] = str(folder / "netlist.json")
+        atomic_write_json(work / "result.json", result)
+        if folder.exists() and _cached(result_path) is None:  # a damaged entry: replace it
+            shutil.rmtree(folder, ignore_errors=True)
+        publish_dir(work, folder)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return result

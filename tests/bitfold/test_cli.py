@@ -71,7 +71,7 @@ def test_import_any_qonnx_and_check_random(tmp_path, capsys):
     src = handmade.save(handmade.matmul_model(k=64, classes=10), tmp_path / "hand.onnx")
     run = tmp_path / "hand"
     code, out, _ = run_cli(capsys, "import", src, "--out", run, "--json")
-    assert code == 0 and last_json(out)["layers"] == 5
+    assert code == 0 and last_json(out)["layers"] == 6
     code, out, _ = run_cli(capsys, "check", run, "--json")
     assert code == 2  # no dataset: says what to do
     code, out, err = run_cli(capsys, "check", run, "--random", "300", "--json")
@@ -121,3 +121,141 @@ def test_missing_dataset_is_one_line(tmp_path, capsys, monkeypatch):
     code, _, err = run_cli(capsys, "train", "--model", "tfc", "--out", tmp_path / "t")
     assert code == 2 and err.count("\n") == 1 and "run `make data`" in err
     assert not (tmp_path / "t").exists()
+
+
+def test_model_flattening_its_input_inside_checks(tmp_path, capsys, foreign_file):
+    """A 1x28x28 model that flattens before quantizing: QONNX's (N, 784) input codes compare with
+    the IR's (N, 1, 28, 28) ones (they are the same elements)."""
+    run = tmp_path / "fc"
+    src = foreign_file("mnist-fc-flatten-inside")
+    assert run_cli(capsys, "import", src, "--out", run, "--dataset", "mnist")[0] == 0
+    code, out, err = run_cli(capsys, "check", run, "--images", "100", "--json")
+    r = last_json(out)
+    assert code == 0, err
+    assert r["layers"][0]["op"] == "Quantize" and r["layers"][0]["shape"] == [1, 28, 28]
+    assert r["layers"][0]["mismatches_qonnx"] == 0 and r["mismatches_qonnx"] == 0
+
+
+# -- errors: exit 2, one line naming what and where, the error JSON with --json -------------------
+
+def _with_metadata(tmp_path, value):
+    model = handmade.matmul_model(k=64, classes=10)
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "bitfold.config", value
+    return handmade.save(model, tmp_path / "meta.onnx")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("{not json", "the bitfold.config metadata is not valid JSON (Expecting property name enclosed in double "
+                  "quotes: column 2)"),
+    ("[1, 2]", "the bitfold.config metadata must be a JSON object"),
+    ('{"model": "m", "mst": {"layers": [[-1]]}}', "the bitfold.config metadata: mst: 'depth_bound' is a required "
+                                                  "property"),
+    ('{"model": 7}', "the bitfold.config metadata: model: expected a string, found the number 7"),
+])
+def test_import_with_bad_metadata(tmp_path, capsys, value, message):
+    src = _with_metadata(tmp_path, value)
+    code, out, err = run_cli(capsys, "import", src, "--out", tmp_path / "r", "--json")
+    assert code == 2
+    assert err == f"bitfold import: error: {src}: {message}\n"
+    assert last_json(out) == {"error": f"{src}: {message}", "where": str(src)}
+    assert not (tmp_path / "r").exists()
+
+
+def test_output_folder_that_cannot_be_written(tmp_path, capsys):
+    src = handmade.save(handmade.matmul_model(k=64, classes=10), tmp_path / "hand.onnx")
+    out = "/sys/kernel/bitfold-test/run"  # read-only even for root
+    code, stdout, err = run_cli(capsys, "import", src, "--out", out, "--json")
+    assert code == 2
+    assert err == f"bitfold import: error: {out}: cannot create the run folder here (Operation not permitted)\n"
+    assert last_json(stdout)["where"] == out
+
+
+def test_usage_errors_are_one_line_with_json(capsys):
+    code, out, err = run_cli(capsys, "train", "--model", "nope", "--out", "x", "--json")
+    assert code == 2
+    assert err == ("bitfold train: error: argument --model: invalid choice: 'nope' (choose from 'tfc', 'sfc', 'lfc', "
+                   "'cnv-mnist', 'digits-mlp', 'jet-mnist', 'jet-full-mnist', 'mst-cnv-mnist')\n")
+    assert last_json(out)["where"] == "--model"
+    code, out, err = run_cli(capsys)
+    assert code == 2 and err == "bitfold: error: the following arguments are required: VERB\n"
+    code, out, err = run_cli(capsys, "train", "--model", "tfc", "--out", "x", "--mst-lambda", "-1", "--json")
+    assert code == 2
+    assert err == "bitfold train: error: --mst-lambda must be a finite number of at least 0 (0 = off), not -1\n"
+    assert last_json(out) == {"error": "--mst-lambda must be a finite number of at least 0 (0 = off), not -1",
+                              "where": "--mst-lambda"}
+
+
+def test_ir_file_damaged_or_inconsistent(digits_run, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "dm"
+    shutil.copytree(digits_run, run)
+    ir = run / "ir.json"
+    good = json.loads(ir.read_text())
+
+    ir.write_text(ir.read_text()[:400])
+    code, out, err = run_cli(capsys, "check", run, "--json")
+    assert code == 2 and err.startswith(f"bitfold check: error: {ir}: not valid JSON (")
+    assert err.endswith("the file is truncated or corrupt\n") and last_json(out)["where"] == str(ir)
+
+    bad = json.loads(json.dumps(good))
+    bad["nodes"][2]["weights"]["array"]["shape"] = [64, 64]  # Gemm_0 is 128 x 64
+    ir.write_text(json.dumps(bad))
+    code, _, err = run_cli(capsys, "compile", run)
+    assert code == 2
+    assert err == (f"bitfold compile: error: {ir}: IR check failed: node Gemm_0 (Dense): weights (64, 64) do not "
+                   "map input (64,) to output (128,)\n")
+
+    bad = json.loads(json.dumps(good))
+    t = bad["nodes"][3]["thresholds"]["array"]
+    t["int"], t["shape"] = t["int"][:-1], [len(t["int"]) - 1]
+    ir.write_text(json.dumps(bad))
+    code, _, err = run_cli(capsys, "check", run)
+    assert code == 2
+    assert err == (f"bitfold check: error: {ir}: IR check failed: node BipolarQuant_3 (Threshold): needs 128 "
+                   "thresholds and directions\n")
+
+    bad = json.loads(json.dumps(good))
+    bad["nodes"][2]["weights"]["array"]["bits"] = "not base64!"
+    ir.write_text(json.dumps(bad))
+    code, _, err = run_cli(capsys, "check", run)
+    assert code == 2 and err.startswith(f"bitfold check: error: {ir}: a bit array is not valid base64 (")
+
+    bad = json.loads(json.dumps(good))
+    bad["nodes"][3]["thresholds"]["array"]["dtype"] = "float128"
+    ir.write_text(json.dumps(bad))
+    code, _, err = run_cli(capsys, "check", run)
+    assert code == 2
+    assert err == (f"bitfold check: error: {ir}: nodes[3].thresholds.array.dtype: expected one of \"int8\", "
+                   "\"int16\", \"int32\", \"int64\", \"uint8\", \"uint16\", \"uint32\", \"uint64\", found the string "
+                   "\"float128\" (schema ir-1)\n")
+
+
+def test_fold_file_with_a_wrong_type(digits_run, tmp_path, capsys):
+    fold = tmp_path / "fold.json"
+    fold.write_text(json.dumps({"Gemm_0": {"pe": "2", "simd": 64}, "Gemm_1": {"pe": 1}, "Gemm_2": {"pe": 1}}))
+    import shutil
+
+    run = tmp_path / "dm"
+    shutil.copytree(digits_run, run)
+    code, out, err = run_cli(capsys, "compile", run, "--fold", fold, "--json")
+    assert code == 2
+    assert err == (f"bitfold compile: error: {fold}: Gemm_0.pe: expected an integer, found the string \"2\" "
+                   "(schema fold-1)\n")
+    assert last_json(out)["where"] == str(fold)
+
+
+def test_a_bug_exits_3_with_its_traceback(digits_run, capsys, monkeypatch):
+    import bitfold.summary
+
+    def broken(path, results=None):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(bitfold.summary, "summarize", broken)
+    code, out, err = run_cli(capsys, "summary", digits_run, "--json")
+    assert code == 3
+    assert "Traceback (most recent call last)" in err
+    assert err.endswith("bitfold summary: internal error: ValueError: boom (a bug in bitfold; please report it with "
+                        "the traceback above)\n")
+    assert last_json(out)["where"] == "summary"

@@ -154,3 +154,44 @@ def test_mst_dense_layer_at_several_depth_bounds(tmp_path, capsys):
     code, _, err = cli(capsys, "compile", run, "--mst", "deep")
     assert code == 2 and err == ("bitfold compile: error: --mst must be 'off' or a depth bound (a non-negative "
                                  "integer), not 'deep'\n")
+
+
+@pytest.mark.parametrize(("name", "dataset", "target"), [
+    ("mnist-fc-flatten-inside", "mnist", 800),  # takes 1x28x28, flattens before its input quantizer
+    ("mnist-fc-784", "mnist", 800),  # takes 784: the dataset's images are flattened for it
+    ("cifar-cnv", None, 2000),  # 3x32x32, zero padding on its integer input, torch.flatten
+])
+def test_models_written_outside_bitfold(name, dataset, target, foreign_file, tmp_path, capsys):
+    """import -> check -> compile -> sim for Brevitas nets in the shapes people write them."""
+    run = tmp_path / name
+    code, _, err = cli(capsys, "import", foreign_file(name), "--out", run, *(["--dataset", dataset] if dataset else []))
+    assert code == 0, err
+    inputs = ["--images", 200] if dataset else ["--random", 40]
+    code, r, err = cli(capsys, "check", run, "--json", *inputs)
+    assert code == 0 and r["mismatches_qonnx"] == 0, err
+    assert r["layers"][0]["op"] == "Quantize" and r["layers"][0]["mismatches_qonnx"] == 0  # the input codes too
+    code, comp, err = cli(capsys, "compile", run, "--target-cycles", target, "--json")
+    assert code == 0 and comp["cycles_per_image"] <= target, err
+    sim_ok(capsys, run, *(["--images", 60] if dataset else ["--random", 12]))
+
+
+@pytest.mark.synth
+@pytest.mark.xdist_group("full_run")
+def test_two_sims_of_one_run_at_once(full_run, tmp_path):
+    """Each invocation works in a folder of its own; both finish and sim.json is one of their results."""
+    import subprocess
+
+    from bitfold.provenance import read_result
+    from clirun import copy_run
+
+    run = copy_run(full_run, tmp_path / "dm")
+    procs = [subprocess.Popen([sys.executable, "-m", "bitfold.cli", "sim", str(run), "--images", str(n), "--json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (5, 7)]
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    assert sorted(r["images"] for r in results) == [5, 7] and all(r["mismatches"] == 0 for r in results)
+    assert read_result(run, "sim/sim.json")["images"] in (5, 7)
+    assert [p.name for p in (run / "sim").iterdir() if p.name.startswith("work-")] == []

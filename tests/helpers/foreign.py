@@ -14,7 +14,7 @@ import torch.nn as nn
 from brevitas.nn import QuantConv2d, QuantIdentity, QuantLinear
 from brevitas.quant.binary import SignedBinaryActPerTensorConst, SignedBinaryWeightPerTensorConst
 
-__all__ = ["FOREIGN", "make", "export", "randomize_bn"]
+__all__ = ["FOREIGN", "IN_SHAPES", "make", "export", "randomize_bn"]
 
 
 class TensorNorm(nn.Module):
@@ -80,6 +80,48 @@ class SmallCNV(nn.Module):
         return -0.5 * self.out(x)
 
 
+class FlatFC(nn.Module):
+    """An MLP on vectors as many write it for MNIST: the input is already 784 numbers (the caller
+    flattens), an 8-bit input quantizer, BatchNorm1d and sign activations. (A float bias on the last
+    layer is refused by import: the argmax would depend on float rounding.)"""
+
+    def __init__(self, in_features=784, hidden=(48, 32), classes=10):
+        super().__init__()
+        self.inp = QuantIdentity(bit_width=8, return_quant_tensor=False)
+        layers, width = [], in_features
+        for h in hidden:
+            layers += [QuantLinear(width, h, bias=False, weight_quant=SignedBinaryWeightPerTensorConst),
+                       nn.BatchNorm1d(h), QuantIdentity(act_quant=SignedBinaryActPerTensorConst)]
+            width = h
+        layers.append(QuantLinear(width, classes, bias=False, weight_quant=SignedBinaryWeightPerTensorConst))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(self.inp(x))
+
+
+class CifarCNV(nn.Module):
+    """A CIFAR-size net (3x32x32 input) with small channel counts, after BNN-PYNQ's CNV: 8-bit input
+    quantizer after 2x - 1, two conv + BatchNorm + sign + MaxPool stages (zero padding 1 on the
+    first, whose input is integer codes), torch.flatten, a linear layer."""
+
+    def __init__(self, channels=(8, 8), classes=10):
+        super().__init__()
+        c1, c2 = channels
+        self.inp = QuantIdentity(bit_width=8, return_quant_tensor=False)
+        self.features = nn.Sequential(
+            QuantConv2d(3, c1, 3, padding=1, bias=False, weight_quant=SignedBinaryWeightPerTensorConst),
+            nn.BatchNorm2d(c1), QuantIdentity(act_quant=SignedBinaryActPerTensorConst), nn.MaxPool2d(2),
+            QuantConv2d(c1, c2, 3, bias=False, weight_quant=SignedBinaryWeightPerTensorConst),
+            nn.BatchNorm2d(c2), QuantIdentity(act_quant=SignedBinaryActPerTensorConst), nn.MaxPool2d(2),
+        )
+        self.fc = QuantLinear(c2 * 7 * 7, classes, bias=False, weight_quant=SignedBinaryWeightPerTensorConst)
+
+    def forward(self, x):
+        x = self.features(self.inp(2.0 * x - 1.0))
+        return self.fc(torch.flatten(x, 1))
+
+
 class ReluNet(nn.Module):
     """Uses a ReLU between layers: not a binarized net; import must refuse it by name."""
 
@@ -109,7 +151,12 @@ FOREIGN = {
     "pynq-fc": lambda: PynqFC(),
     "pynq-fc-negnorm": lambda: PynqFC(norm_weight=-0.05),
     "small-cnv": lambda: SmallCNV(),
+    # the shapes people write for MNIST and CIFAR (export with the in_shape beside each)
+    "mnist-fc-flatten-inside": lambda: PynqFC(in_features=784, hidden=(64, 32)),  # takes 1x28x28
+    "mnist-fc-784": lambda: FlatFC(),  # takes 784
+    "cifar-cnv": lambda: CifarCNV(),  # takes 3x32x32
 }
+IN_SHAPES = {"mnist-fc-flatten-inside": (1, 28, 28), "mnist-fc-784": (784,), "cifar-cnv": (3, 32, 32)}
 
 
 def make(name, seed=0):

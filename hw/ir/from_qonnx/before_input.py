@@ -72,8 +72,10 @@ def quant(ctx: Context, node, state: State) -> State:
 
 
 def _quantize(node, state: State, q: Quantize) -> State:
+    """The quantizer, then a Flatten when the model flattens its input first, or takes a vector: the
+    first dense layer reads a flat vector either way (its elements in the input's order)."""
     state = state.emit(q)
-    if isinstance(state.pending, PendingFlatten):
+    if isinstance(state.pending, PendingFlatten) or len(q.out.shape) == 1:
         t = state.type
         flat = Flatten(f"{node.name}_flatten", TensorType((t.size,), t.kind, t.lo, t.hi, t.scale))
         state = replace(state.emit(flat), pending=None)

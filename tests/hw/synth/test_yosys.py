@@ -68,3 +68,13 @@ def test_yosys_failure_shows_the_log(tmp_path):
 def test_unknown_family():
     with pytest.raises(BitfoldError, match=r"^unknown FPGA family 'virtex2'; supported: xc7, ice40, ecp5$"):
         synthesize("", "x", "virtex2", "/tmp")
+
+
+@pytest.mark.synth
+def test_ice40_maps_what_the_rtl_asks_as_distributed_ram(tmp_path):
+    """iCE40 has no LUT RAM: a small FIFO marked ram_style="distributed" is left to Yosys (block RAM)
+    instead of failing to map."""
+    _, _, top, text = design_verilog("fifo-32x65-distributed")
+    assert 'ram_style = "distributed"' in text
+    r = synthesize(text, top, "ice40", tmp_path)
+    assert r["bram"] >= 1 and r["lut"] < 200

@@ -1,0 +1,88 @@
+"""The wheel works: built from the sources, installed into a fresh virtual environment outside the
+repository, it trains, checks, compiles and estimates, reading its package data from
+site-packages and writing nothing there or in the current folder; run files follow the umask."""
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DATA = ["hw/estimate/calibration.json", "hw/synth/baselines/yosys-0.70.json", "sim/fst/lz4.h",
+                "bitfold/schemas/ir-1.json", "bitfold/schemas/manifest-1.json", "bitfold/schemas/report-1.json",
+                "bitfold/schemas/common-1.json"]
+
+
+def _run(cmd, **kw):
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+    assert proc.returncode == 0, f"{' '.join(map(str, cmd))}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    return proc
+
+
+def _tree(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*")
+            if "__pycache__" not in p.parts}
+
+
+@pytest.mark.slow
+def test_wheel_in_a_fresh_venv(tmp_path):
+    # build from a copy of the sources: the build leaves nothing in the checkout
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for pkg in ("bnn", "hw", "sim", "bitfold"):
+        shutil.copytree(ROOT / pkg, src / pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp_path / "dist",
+          src])
+    (wheel,) = (tmp_path / "dist").glob("bitfold-*.whl")
+
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", venv])
+    py = venv / "bin" / "python"
+    _run([py, "-m", "pip", "install", "-q", "torch==2.13.0"])  # the CPU wheel first, as `make install` does
+    _run([py, "-m", "pip", "install", "-q", wheel])
+    site = Path(_run([py, "-c", "import hw, os; print(os.path.dirname(os.path.dirname(hw.__file__)))"],
+                     cwd=tmp_path).stdout.strip())
+    assert site.is_relative_to(venv)
+    for rel in PACKAGE_DATA:
+        assert (site / rel).is_file(), rel
+    installed = {pkg: _tree(site / pkg) for pkg in ("bnn", "hw", "sim", "bitfold")}
+
+    work = tmp_path / "work"  # a user's folder, far from the checkout
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BITFOLD_", "PYTHON", "VIRTUAL_ENV"))}
+    env.update(HOME=str(tmp_path / "home"), PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}")
+    env.pop("XDG_CACHE_HOME", None)
+    bitfold = venv / "bin" / "bitfold"
+
+    def bf(*argv, umask=0o022):
+        proc = _run([bitfold, *argv, "--json"], cwd=work, env=env, preexec_fn=lambda: os.umask(umask))
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    r = bf("train", "--model", "digits-mlp", "--epochs", "1", "--out", "runs/dm", umask=0o027)
+    assert r["dataset"] == "digits"
+    assert bf("check", "runs/dm", "--images", "40")["ok"]
+    c = bf("compile", "runs/dm", "--target-cycles", "300")
+    assert c["cycles_per_image"] <= 300
+    for family in ("xc7", "ecp5"):
+        e = bf("estimate", "runs/dm", "--family", family)
+        assert e["total"]["lut"] > 0 and Path(e["calibration"]) == site / "hw/estimate/calibration.json"
+    s = bf("summary", "runs/dm")
+    assert s["mismatches_torch"] == 0 and "cycles_per_image_analytic" in s
+
+    # nothing written beside the package or in the current folder but the run itself
+    assert {pkg: _tree(site / pkg) for pkg in installed} == installed
+    assert sorted(p.name for p in work.iterdir()) == ["runs"]
+    # modes follow the umask: train ran under 027, compile under 022
+    run = work / "runs" / "dm"
+    assert stat.S_IMODE(run.stat().st_mode) == 0o750
+    assert stat.S_IMODE((run / "ir.json").stat().st_mode) == 0o640
+    assert stat.S_IMODE((run / "rtl").stat().st_mode) == 0o755
+    assert stat.S_IMODE((run / "rtl" / "manifest.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((run / "check.json").stat().st_mode) == 0o644
