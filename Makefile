@@ -65,6 +65,7 @@ bench: install
 	$(BITFOLD) bench jet --json
 	$(BITFOLD) bench mst --json
 	$(BITFOLD) bench throughput --json
+	$(BITFOLD) bench popcount --json
 
 # Developers: resynthesize the regression set on every family and refit the committed calibration
 # and baselines (users' `bitfold calibrate` writes into their cache folder instead).

@@ -7,6 +7,7 @@
 the best of several repetitions.
 """
 
+import dataclasses
 import os
 import tempfile
 import time
@@ -166,7 +167,7 @@ def bench_estimator(run=None) -> dict:
 
     for fam in [f for f in FAMILIES if f in cal["families"]]:
         rows = collect(fam, synth_cache(), progress=True)
-        units = {r["name"]: [s.unit for s in build(r["name"])[1]] for r in rows}
+        units = {r["name"]: [s.unit for s in build(r["name"], fam)[1]] for r in rows}
         preds = []
         for r in rows:
             t0 = time.perf_counter()
@@ -444,8 +445,118 @@ def bench_throughput(run=None, models=ZOO, epochs=1, root="build/bench-throughpu
     return out
 
 
+POPCOUNT_LANES = (16, 64, 144, 288, 576, 1024, 4096)
+POPCOUNT_ZOO = ("sfc", "cnv-mnist", "mst-cnv-mnist")
+
+
+def popcount_unit(n: int, mode: str, popcount):
+    """The MVTU of ``n`` XNOR lanes the popcount bench measures: ``simd = min(n, 512)`` lanes per PE,
+    ``n / simd`` PEs; ``constant``: fully parallel with hard-wired weights; ``memory``: 128 words of
+    weights in block RAM, chunks of ``simd`` inputs issued as they arrive (a dense layer of ``128 *
+    simd`` inputs). Seeded random weights and thresholds."""
+    from hw.plan import MVTUPlan, ThresholdOut
+
+    simd = min(n, 512)
+    pe = n // simd
+    sf = 1 if mode == "constant" else 128
+    rng = np.random.default_rng(n)
+    w = rng.integers(0, 2, (pe, sf * simd), dtype=np.uint8)
+    out = ThresholdOut(rng.integers(sf * simd // 3, 2 * sf * simd // 3, pe), rng.choice([-1, 1], pe))
+    return MVTUPlan(f"pop{n}", w, pe, simd, out, mode=mode, input="chunk" if sf > 1 else "vector",
+                    popcount=popcount)
+
+
+def _unit_point(plan, family_name, cache, pnr):
+    """Yosys LUTs and FFs of one unit on a family, and of the popcount of all its lanes as one tree
+    alone (and, with ``pnr``, the unit's ECP5-85k Fmax)."""
+    from amaranth.back import verilog
+
+    from hw.plan import Stage
+    from hw.rtl.build import dataflow
+    from hw.rtl.compressor_tree import CompressorTree
+    from hw.synth import place_and_route, synthesize
+
+    top = f"bench_{plan.name}"
+    text = verilog.convert(dataflow([Stage("dut", plan)]), name=top, emit_src=False)
+    r = synthesize(text, top, family_name, cache, netlist=pnr)
+    # the popcount of all n lanes as one tree, alone (the first PE's weights repeated, if constant)
+    first = plan.popcounts[0]
+    pop = dataclasses.replace(first, n=plan.pe * plan.simd,
+                              weights=None if first.variable else np.tile(first.weights, plan.pe))
+    text = verilog.convert(CompressorTree(pop), name=top + "_pop", emit_src=False)
+    alone = synthesize(text, top + "_pop", family_name, cache)
+    point = {"luts": r["lut"], "ffs": r["ff"], "bram": r["bram"], "latency": plan.latency,
+             "pop_luts": alone["lut"], "pop_latency": pop.latency}
+    if pnr:
+        point["fmax_mhz"] = place_and_route(r["netlist"], family_name, "85k", cache)["fmax_mhz"]
+    return point
+
+
+def bench_popcount(run=None, lanes=POPCOUNT_LANES, models=POPCOUNT_ZOO, epochs=1,
+                   root="build/bench-throughput") -> dict:
+    """The compressor-tree popcount against the adder tree (:mod:`hw.plan.popcount`).
+
+    Per ``n`` lanes, weight mode (``constant``, ``memory``; see :func:`popcount_unit`) and family
+    (xc7, ECP5; each scheduled for its family), with each popcount: LUTs and LUTs per lane of the
+    whole unit (``luts_*``) and of the popcount of the ``n`` lanes synthesized alone as one tree
+    (``popcount_luts_*``; constant weights: the unit's first PE's, repeated), the
+    unit's FFs, the popcount's latency, and on ECP5 the unit's Fmax after place and route (85k,
+    router2, seed 1; the trees pipelined alike: a register every two stages or adder levels). Then per
+    family and mode the median ``luts_tree / luts_compressor``, and the zoo-level effect: the total
+    Yosys LUTs of ``models`` (trained ``epochs`` under ``root``) at the default folding (chosen with
+    the compressor) built with each popcount."""
+    from hw.compile import FoldAuto, FoldExplicit, compile_graph
+    from hw.emit import emit_verilog
+    from hw.plan import Popcount, PopcountStyle
+    from hw.synth import synthesize
+
+    from .flow import trained_run
+    from .resources import synth_cache
+    from .runs import open_run
+
+    cache = synth_cache()
+    styles = (PopcountStyle.TREE, PopcountStyle.COMPRESSOR)
+    units = []
+    for n in lanes:
+        for mode in ("constant", "memory"):
+            for fam in ("xc7", "ecp5"):
+                entry = {"n": n, "mode": mode, "family": fam}
+                for style in styles:
+                    plan = popcount_unit(n, mode, Popcount(style, fam))
+                    p = _unit_point(plan, fam, cache, pnr=fam == "ecp5")
+                    entry[f"luts_{style}"] = p["luts"]
+                    entry[f"lut_per_lane_{style}"] = round(p["luts"] / n, 3)
+                    entry[f"popcount_luts_{style}"] = p["pop_luts"]
+                    entry[f"popcount_lut_per_lane_{style}"] = round(p["pop_luts"] / n, 3)
+                    entry[f"ffs_{style}"] = p["ffs"]
+                    entry[f"popcount_latency_{style}"] = p["pop_latency"]
+                    if "fmax_mhz" in p:
+                        entry[f"fmax_mhz_ecp5_{style}"] = p["fmax_mhz"]
+                entry["ratio"] = round(entry["luts_tree"] / max(1, entry["luts_compressor"]), 3)
+                entry["popcount_ratio"] = round(entry["popcount_luts_tree"] / max(1, entry["popcount_luts_compressor"]),
+                                                3)
+                units.append(entry)
+    ratios = {f"{fam}_{mode}": round(float(np.median([u["ratio"] for u in units
+                                                      if u["family"] == fam and u["mode"] == mode])), 3)
+              for fam in ("xc7", "ecp5") for mode in ("constant", "memory")}
+    zoo = {}
+    for model in models:
+        graph = open_run(trained_run(model, Path(root) / "runs" / model, epochs)).graph()
+        folding = compile_graph(graph, FoldAuto()).folding
+        zoo[model] = {"cycles_per_image": None}
+        for fam in ("xc7", "ecp5"):
+            for style in styles:
+                c = compile_graph(graph, FoldExplicit(folding), popcount=Popcount(style, fam))
+                zoo[model]["cycles_per_image"] = c.plan.cycles_per_image
+                top = "bench_" + model.replace("-", "_")
+                zoo[model][f"luts_{fam}_{style}"] = synthesize(emit_verilog(c.plan, top), top, fam, cache)["lut"]
+            zoo[model][f"saving_pct_{fam}"] = round(
+                100 * (1 - zoo[model][f"luts_{fam}_compressor"] / zoo[model][f"luts_{fam}_tree"]), 1)
+    return {"bench": "popcount", "units": units, "median_ratio_tree_over_compressor": ratios, "zoo": zoo}
+
+
 BENCHES = {"reference": bench_reference, "compile": bench_compile, "estimator": bench_estimator, "jet": bench_jet,
-           "mst": bench_mst, "throughput": bench_throughput}
+           "mst": bench_mst, "throughput": bench_throughput, "popcount": bench_popcount}
 
 
 def run(name, run=None) -> dict:

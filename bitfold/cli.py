@@ -107,7 +107,8 @@ def cmd_check(args):
 def cmd_compile(args):
     from .compile import compile_run
 
-    r = compile_run(args.run, fold=args.fold, target_cycles=args.target_cycles, mst=args.mst)
+    r = compile_run(args.run, fold=args.fold, target_cycles=args.target_cycles, mst=args.mst, popcount=args.popcount,
+                    family=args.family)
 
     def human(r):
         print(f"{'up to date' if r['up_to_date'] else 'compiled'} {r['run']} -> {r['rtl']} "
@@ -122,6 +123,9 @@ def cmd_compile(args):
                       + ("" if m["built"] else " - not built: " + x.get("note", "")))
         print(f"cycles per image {r['cycles_per_image']} (bottleneck {r['bottleneck']}), "
               f"latency about {r['latency_cycles']} cycles")
+        pc = r["popcount"]
+        print("popcount: " + (f"compressor trees for {pc['family']} LUTs" if pc["style"] == "compressor"
+                              else "adder trees"))
         if r["invalidated"]:
             print(f"removed results of the previous design: {', '.join(r['invalidated'])}")
 
@@ -236,6 +240,8 @@ def cmd_synth(args):
                 print(f"critical path: {cp['delay_ns']} ns ({cp['logic_levels']} logic levels, {cp['logic_ns']} ns "
                       f"logic, {cp['routing_ns']} ns routing) from {at(cp['from_where'], cp['from'])} to "
                       f"{at(cp['to_where'], cp['to'])}")
+        if r.get("note"):
+            print("note: " + r["note"])
 
     _emit(args, r, human)
     return 0
@@ -332,6 +338,11 @@ def build_parser():
                         "fully unrolled, constant weights) or a fold.json file")
     s.add_argument("--target-cycles", type=int, help="cycles per image for --fold auto (default: the fastest)")
     s.add_argument("--mst", help="MST schedules: 'off', or a depth bound D to compute them (default: the run's own)")
+    s.add_argument("--popcount", default="compressor", choices=("compressor", "tree"),
+                   help="XNOR-popcount of binary layers: compressor trees (default) or adder trees")
+    s.add_argument("--family", default="xc7", choices=("xc7", "ecp5", "ice40"),
+                   help="FPGA family whose LUTs the compressor trees are scheduled for (default xc7; the Verilog "
+                        "is correct on every family)")
 
     s = verb("sim", cmd_sim, "stream the test split through the Verilated RTL and compare bit for bit")
     s.add_argument("run")

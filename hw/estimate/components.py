@@ -14,6 +14,12 @@ MVTU (matrix-vector-threshold unit, :class:`~hw.plan.mvtu.MVTUPlan`), per unit o
   same input) and a column that is constant or equal to an address bit needs no LUT, so the cost
   is the *distinct non-trivial* columns of the weight image (counted from the weights themselves)
   times ``ceil(depth / 2^L)`` L-input LUTs.
+* ``pc_const_*`` / ``pc_var_*``: for binary inputs built with compressor trees (the default,
+  :class:`~hw.plan.popcount.CompressorTreePlan`), the LUT cells of the PEs' schedules by kind
+  (:func:`popcount_features`: ``lanes``, ``counters``, ``chain``, ``final``), hard-wired (distinct
+  PEs only: Yosys merges identical ones) or variable weights. A schedule is priced for the family
+  estimated (a design compiled for another family is priced as if compiled for this one).
+  With adder trees (``--popcount tree``) the features below.
 * ``xnor_var`` / ``xnor_rom`` and ``pop_var``: for binary inputs with weights from a register, PE
   x SIMD XNORs and the popcount trees' adder bits (``pe * tree_adder_bits(simd, 1)``); weights
   read from a table (``xnor_rom``) get their own cost, the table's address logic being merged
@@ -31,7 +37,8 @@ MVTU (matrix-vector-threshold unit, :class:`~hw.plan.mvtu.MVTUPlan`), per unit o
 * ``ctrl``: the issue counters, log2 of the words per vector.
 * ``base``: handshake logic.
 
-MSTUnit: ``pop`` = the adder bits of every channel's tree over its differing positions, ``chain``
+MSTUnit: ``pc_*`` = the compressor trees of every channel over its differing positions (``pop``
+= their adder bits with adder trees), ``chain``
 = the parent + child additions, ``cmp`` = the threshold compares. JetUnit: ``jets`` = the shared
 row and column filters per input channel, ``select`` = the per-group choice of jet and sign when
 folded, ``tree`` = the per-PE adder trees, ``acc`` = the compares.
@@ -49,6 +56,7 @@ see :func:`bram_units`). Distributed RAM: xc7
 RAM64M cells hold 64 x 3 bits (RAM32M 32 x 6), ECP5 TRELLIS_DPR16X4 16 x 4.
 """
 
+import dataclasses
 import math
 
 import numpy as np
@@ -71,7 +79,7 @@ from ..plan.popcount import LANE, CompressorTreePlan, PopcountStyle
 from ..plan.tree import AdderTreePlan
 
 __all__ = ["lut_features", "structural", "bram_units", "tree_adder_bits", "shared_cones", "or_luts", "KINDS",
-           "kind_of", "popcount_features"]
+           "kind_of", "popcount_features", "popcounts_features"]
 
 # feature prefix of each unit plan type: the component that builds it
 KINDS = {MVTUPlan: "MVTU", JetPlan: "JetUnit", MSTPlan: "MSTUnit", WindowPlan: "SlidingWindow", OrPoolPlan: "OrReduce",
@@ -186,6 +194,26 @@ def popcount_features(p: CompressorTreePlan, fam) -> dict:
     return {k: v for k, v in f.items() if v}
 
 
+def popcounts_features(plans, fam) -> dict:
+    """:func:`popcount_features` summed over ``plans``, each scheduled for ``fam`` (a design
+    compiled for another family is priced as if compiled for this one)."""
+    out = {}
+    for p in plans:
+        if p.style == PopcountStyle.COMPRESSOR and p.family != fam.name:
+            p = dataclasses.replace(p, family=fam.name)
+        for k, v in popcount_features(p, fam).items():
+            out[k] = out.get(k, 0.0) + v
+    return out
+
+
+def _distinct(plans) -> list:
+    """Plans with distinct constant weights (identical ones build identical logic)."""
+    seen = {}
+    for p in plans:
+        seen.setdefault(p.weights.tobytes(), p)
+    return list(seen.values())
+
+
 def negate_luts(bits: int, lut_inputs: int) -> int:
     """LUTs of a conditional negation of a ``bits``-wide value: bit i depends on i + 1 bits."""
     return sum(math.ceil((i + 1) / (lut_inputs - 1)) for i in range(bits))
@@ -222,7 +250,12 @@ def lut_features(c, fam, tables=None) -> dict:
             f["buffer"] = float(c.chunk_bits * math.ceil(2 * sf / (64 if fam.name == "xc7" else 16)))
         if c.weight_style == MemoryStyle.LOGIC:
             f["rom"] = float(c.table_columns * math.ceil(depth / 2**L))
-        if c.binary:
+        if c.binary and c.popcount.style == PopcountStyle.COMPRESSOR:
+            # identical hard-wired PEs are one circuit (Yosys merges them); variable ones are not
+            plans = _distinct(c.popcounts) if wired else c.popcounts
+            for name, v in popcounts_features(plans, fam).items():
+                f[f"{'pc_const' if wired else 'pc_var'}_{name}"] = vec * v
+        elif c.binary:
             if wired:
                 first, rest = shared_cones(c.weights, 1)
                 f["pop_const_l2"], f["pop_const"] = vec * first, vec * rest
@@ -243,7 +276,11 @@ def lut_features(c, fam, tables=None) -> dict:
         f["ctrl"] = float(max(1, (depth - 1).bit_length()))
     elif isinstance(c, MSTPlan):
         pw = c.k.bit_length() + 1
-        f["pop"] = float(c.vectors * sum(t.adder_bits for t in c.trees))
+        if c.popcount.style == PopcountStyle.COMPRESSOR:
+            for name, v in popcounts_features(c.trees, fam).items():
+                f[f"pc_{name}"] = c.vectors * v
+        else:
+            f["pop"] = float(c.vectors * sum(t.tree.adder_bits for t in c.trees))
         f["chain"] = float(c.vectors * sum(1 for p in c.schedule.parents if p >= 0) * pw)
         f["cmp"] = float(c.vectors * c.o * pw)
     elif isinstance(c, JetPlan):

@@ -5,6 +5,7 @@ from functools import cached_property
 
 from .layout import InputLayout, OutputLayout
 from .mvtu import InputMode, MVTUPlan
+from .popcount import Popcount
 from .stream import ArgMaxPlan, GatherPlan, QueueKind, SplitPlan
 from .timing import conv_cycles, window_times
 from .units import UNIT_TYPES
@@ -145,7 +146,8 @@ class LayerPlan:
 
 @dataclass(frozen=True, eq=False)
 class Plan:
-    """A whole design: layers in dataflow order, the top-level stream layouts, and the queue kind.
+    """A whole design: layers in dataflow order, the top-level stream layouts, the queue kind and
+    how its binary units count bits.
 
     Every timing and storage figure of the design is computed here from the units' plans:
     :attr:`layer_cycles`, :attr:`cycles_per_image`, :attr:`latency`, per-layer register and memory
@@ -155,6 +157,7 @@ class Plan:
     input: InputLayout
     output: OutputLayout
     queues: QueueKind = QueueKind.IMAGE
+    popcount: Popcount = Popcount()
 
     def __post_init__(self):
         object.__setattr__(self, "layers", tuple(self.layers))

@@ -43,6 +43,7 @@ from .links import Link, resize, window_stages
 from .mst import MSTPlan
 from .mvtu import InputMode, MVTUPlan
 from .outputs import ScoreOut, ThresholdOut, hw_thresholds
+from .popcount import Popcount
 from .queues import queue_needs
 from .stream import ArgMaxPlan, FifoPlan, OrPoolPlan, QueueKind, SkidPlan
 
@@ -70,17 +71,20 @@ def builds_mst(node, follow) -> bool:
             and f.pe == node.weights.shape[0] and f.simd == node.fan_in and isinstance(follow, Threshold))
 
 
-def plan_graph(graph: Graph, queues=QueueKind.SIZED) -> Plan:
-    """The hardware plan of a folded IR graph (after :data:`hw.passes.PIPELINE`)."""
+def plan_graph(graph: Graph, queues=QueueKind.SIZED, popcount: Popcount = Popcount()) -> Plan:
+    """The hardware plan of a folded IR graph (after :data:`hw.passes.PIPELINE`); ``popcount``: how
+    its binary units count bits."""
     if queues not in tuple(QueueKind):
         raise BitfoldError(f"queue kind must be {', '.join(repr(str(q)) for q in QueueKind)}, not {queues!r}")
+    if not isinstance(popcount, Popcount):
+        raise TypeError(f"popcount must be a Popcount, not {popcount!r}")
     queues = QueueKind(queues)
     if queues != QueueKind.SIZED:
-        return _build(graph, queues, None)
-    return _build(graph, queues, queue_needs(_build(graph, queues, {})))
+        return _build(graph, queues, None, popcount)
+    return _build(graph, queues, queue_needs(_build(graph, queues, {}, popcount)), popcount)
 
 
-def _build(graph, queues, needs):
+def _build(graph, queues, needs, popcount):
     """The plan with queues of ``queues`` kind; for ``sized``, ``needs`` gives per layer the beats
     that wait at its output (an empty dict: none known yet)."""
     nodes = graph.nodes
@@ -147,11 +151,12 @@ def _build(graph, queues, needs):
                 t_hw = hw_thresholds(follow.thresholds, follow.directions, node.fan_in, True)
                 compute.append(Stage(f"{name}_mst", MSTPlan(node.name, hw_weights(node), node.schedule,
                                                             ThresholdOut(t_hw, follow.directions), vectors=m,
-                                                            out_depth=depth(node.name, out_link.beats))))
+                                                            out_depth=depth(node.name, out_link.beats),
+                                                            popcount=popcount)))
             else:
                 note = MST_UNUSED if node.schedule is not None else None
                 compute.append(Stage(f"{name}_mvtu", _mvtu(node, follow, t, m, InputMode.VECTOR,
-                                                           depth(node.name, out_link.beats))))
+                                                           depth(node.name, out_link.beats), popcount)))
             add(node.name, node.op, compute, link, note, source=node)
             link, t = out_link, follow.out
             i += 2
@@ -169,12 +174,12 @@ def _build(graph, queues, needs):
                 t_hw = hw_thresholds(follow.thresholds, follow.directions, node.fan_in, True)
                 compute.append(Stage(f"{name}_mst", MSTPlan(node.name, hw_weights(node), node.schedule,
                                                             ThresholdOut(t_hw, follow.directions),
-                                                            out_depth=depth(node.name, 1))))
+                                                            out_depth=depth(node.name, 1), popcount=popcount)))
             else:
                 note = MST_UNUSED if node.schedule is not None else None
                 compute = resize(name, link, node.folding.simd)
                 compute.append(Stage(f"{name}_mvtu", _mvtu(node, follow, t, 1, InputMode.CHUNK,
-                                                           depth(node.name, 1))))
+                                                           depth(node.name, 1), popcount)))
             add(node.name, node.op, compute, link, note, source=node)
             link, t = Link(follow.out.shape, follow.out.bits if isinstance(follow, Scores) else 1,
                             follow.out.shape[0]), follow.out
@@ -192,7 +197,7 @@ def _build(graph, queues, needs):
         else:
             raise BitfoldError(f"IR node {node.name} ({node.op}) has no hardware; supported: Quantize, Flatten, "
                                "Conv/Dense + Threshold or Scores, JetConv + Threshold, MaxPool")
-    return Plan(tuple(layers), input_layout(graph), output_layout(graph), queues)
+    return Plan(tuple(layers), input_layout(graph), output_layout(graph), queues, popcount)
 
 
 MARGIN = 2  # queue entries beyond the schedule's need, for what the item-level model does not see
@@ -211,7 +216,7 @@ def _need_folding(node):
         raise BitfoldError(f"IR node {node.name}: no folding; run the fold pass before planning hardware")
 
 
-def _mvtu(node, follow, t_in, vectors, input, out_depth):
+def _mvtu(node, follow, t_in, vectors, input, out_depth, popcount):
     f = node.folding
     binary = t_in.kind == Kind.BITS
     if isinstance(follow, Threshold):
@@ -220,7 +225,8 @@ def _mvtu(node, follow, t_in, vectors, input, out_depth):
     else:
         output = ScoreOut(follow.sign, follow.bias, follow.out.bits)
     return MVTUPlan(node.name, hw_weights(node), f.pe, f.simd, output, in_bits=0 if binary else t_in.bits,
-                    in_signed=t_in.lo < 0, mode=f.mode, vectors=vectors, input=input, out_depth=out_depth)
+                    in_signed=t_in.lo < 0, mode=f.mode, vectors=vectors, input=input, out_depth=out_depth,
+                    popcount=popcount)
 
 
 def _ident(name):

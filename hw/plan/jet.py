@@ -154,8 +154,9 @@ class JetPlan:
         per_vector = (9 * self.channels * self.jet_width + terms + self.pe * self.tree.register_bits + self.pe
                       + (self.nf - 1) * self.pe)
         flags = 1 + g
-        return (vec * per_vector + 1 + g + flags * (1 + self.tree.latency + 1)
-                + range_bits(self.queue.entries + 1) + self.queue.register_bits)
+        avail = 1 if self.nf > 1 else 0
+        return (vec * per_vector + 1 + g + avail + flags * (1 + self.tree.latency + 1)
+                + range_bits(self.queue.entries + 1) + 1 + self.queue.register_bits)
 
     @property
     def memory_bits(self) -> int:

@@ -9,8 +9,8 @@ from ..errors import BitfoldError
 from ..ir.schedule import Schedule
 from .memory import range_bits
 from .outputs import ThresholdOut
+from .popcount import Popcount
 from .stream import FifoPlan
-from .tree import AdderTreePlan
 
 __all__ = ["MSTPlan"]
 
@@ -36,6 +36,8 @@ class MSTPlan:
     out_depth : int or None
         Entries of the output queue, at least :attr:`credits` (None: that many).
     reg_every : int
+    popcount : Popcount
+        How each channel's XNOR-popcount over its positions is built (constant weights).
     """
 
     name: str
@@ -45,6 +47,7 @@ class MSTPlan:
     vectors: int = 1
     out_depth: int | None = None
     reg_every: int = 2
+    popcount: Popcount = Popcount()
 
     def __post_init__(self):
         w = np.asarray(self.weights)
@@ -77,8 +80,11 @@ class MSTPlan:
 
     @cached_property
     def trees(self) -> tuple:
-        """Per channel: its tree over its positions (at least one term)."""
-        return tuple(AdderTreePlan(max(1, len(d)), 1, reg_every=self.reg_every) for d in self.deltas)
+        """Per channel: its XNOR-popcount over its positions with the channel's constant weights
+        there (a channel equal to its parent counts nothing: one lane of weight 1, fed a 0)."""
+        return tuple(self.popcount.plan(len(d), self.weights[c, d], self.reg_every) if len(d)
+                     else self.popcount.plan(1, np.ones(1, np.uint8), self.reg_every)
+                     for c, d in enumerate(self.deltas))
 
     @property
     def xnors(self) -> int:
@@ -125,7 +131,7 @@ class MSTPlan:
         waiting = sum(d * t.out_width + (dmax - d) for d, t in zip(depths, self.trees, strict=True))
         per_vector = trees + self.o + sum(self.pop_bits for c in range(self.o) if c in parents) + waiting
         return (self.vectors * (self.k + per_vector) + 1 + lat + dmax + 1
-                + range_bits(self.queue.entries + 1) + self.queue.register_bits)
+                + range_bits(self.queue.entries + 1) + 1 + self.queue.register_bits)
 
     @property
     def memory_bits(self) -> int:

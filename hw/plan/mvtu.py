@@ -11,6 +11,7 @@ from ..ir.graph import WeightMode
 from ..passes.fold import divisors
 from .memory import MemoryStyle, memory_style, range_bits
 from .outputs import ScoreOut, ThresholdOut
+from .popcount import Popcount
 from .stream import FifoPlan
 from .tree import AdderTreePlan
 
@@ -62,7 +63,9 @@ class MVTUPlan:
     out_depth : int or None
         Entries of the output queue, at least :attr:`credits` (None: that many).
     reg_every : int
-        Adder tree levels per pipeline stage.
+        Adder tree levels (compressor stages) per pipeline stage.
+    popcount : Popcount
+        How a binary input's XNOR-popcount is built (see :attr:`popcounts`).
     """
 
     name: str
@@ -77,6 +80,7 @@ class MVTUPlan:
     input: InputMode = InputMode.VECTOR
     out_depth: int | None = None
     reg_every: int = 2
+    popcount: Popcount = Popcount()
 
     def __post_init__(self):
         w = np.asarray(self.weights)
@@ -168,8 +172,37 @@ class MVTUPlan:
     # -- datapath ---------------------------------------------------------------------------------
     @cached_property
     def tree(self) -> AdderTreePlan:
-        """Each PE's tree over ``simd`` terms (one per vector)."""
+        """Each PE's adder tree over ``simd`` signed terms (one per vector), for an integer input."""
         return AdderTreePlan(self.simd, self.term_width, signed=not self.binary, reg_every=self.reg_every)
+
+    @cached_property
+    def popcounts(self) -> tuple:
+        """For a binary input, each PE's XNOR-popcount over ``simd`` lanes (one per vector): with
+        hard-wired weights one plan per PE over its constant weights (the XNOR folds into the
+        first counters), else one plan with variable weights shared by every PE."""
+        if not self.binary:
+            return ()
+        if self.weight_style == MemoryStyle.WIRED:
+            row = self.weight_table[0]
+            return tuple(self.popcount.plan(self.simd, row[p * self.simd:(p + 1) * self.simd], self.reg_every)
+                         for p in range(self.pe))
+        return (self.popcount.plan(self.simd, None, self.reg_every),) * self.pe
+
+    @property
+    def count_latency(self) -> int:
+        """Cycles through the counting stage: the slowest PE's popcount (the others are padded to
+        it), or the adder tree."""
+        if self.binary:
+            return max(p.latency for p in self.popcounts)
+        return self.tree.latency
+
+    @property
+    def count_register_bits(self) -> int:
+        """Flip-flops of one vector's counting stage: every PE's tree and its padding."""
+        if not self.binary:
+            return self.pe * self.tree.register_bits
+        lat = self.count_latency
+        return sum(p.register_bits + (lat - p.latency) * p.out_width for p in self.popcounts)
 
     @cached_property
     def acc_range(self) -> tuple:
@@ -248,7 +281,7 @@ class MVTUPlan:
     def pipeline(self) -> int:
         """Cycles from an issue to its result at the output queue's input: the weight stage, the
         tree's stages, the accumulator's total, the compare."""
-        return 1 + self.tree.latency + 1 + 1
+        return 1 + self.count_latency + 1 + 1
 
     @property
     def credits(self) -> int:
@@ -298,17 +331,17 @@ class MVTUPlan:
         flags = 1 + (2 if self.sf > 1 else 0) + g  # valid, first and last chunk, group
         vec = self.vectors
         if self.input == InputMode.VECTOR:
-            issue = vec * self.k * self.element_bits + 1 + s + g + a + (1 if self.sf > 1 else 0)  # + rotate flag
+            issue = vec * self.k * self.element_bits + 1 + s + g + a + (1 if self.depth > 1 else 0)  # + avail
         elif self.buffered:
             issue = 2 + 1 + s + 1 + 1 + s + g + a  # bank flags, write bank and pointer, busy, read bank, counters
         else:
             issue = s
         weight_stage = flags + (0 if self.buffered else vec * self.chunk_bits)
-        trees = vec * self.pe * self.tree.register_bits + self.tree.latency * flags
+        trees = vec * self.count_register_bits + self.count_latency * flags
         totals = vec * self.pe * self.acc_bits * (2 if self.sf > 1 else 1) + 1 + g  # (accumulator,) total, flags
         finish = vec * self.pe * self.out_bits + 1 + g
         assembly = vec * (self.nf - 1) * self.pe * self.out_bits
-        credit = range_bits(self.queue.entries + 1)
+        credit = range_bits(self.queue.entries + 1) + 1  # the counter and the room flag
         regs = issue + weight_stage + trees + totals + finish + assembly + credit + self.queue.register_bits
         weights = 0 if self.weight_style == MemoryStyle.WIRED else self.depth * self.pe * self.simd
         mem = self.queue.memory_bits + weights

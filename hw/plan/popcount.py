@@ -50,6 +50,7 @@ Every register holds the whole heap between two stages.
 """
 
 import bisect
+import functools
 from collections import Counter as _Tally
 from dataclasses import dataclass
 from enum import StrEnum
@@ -60,7 +61,8 @@ import numpy as np
 from ..errors import BitfoldError
 from .tree import AdderTreePlan
 
-__all__ = ["PopcountStyle", "Target", "TARGETS", "Counter", "Group", "Segment", "Stage", "CompressorTreePlan"]
+__all__ = ["PopcountStyle", "Popcount", "Target", "TARGETS", "Counter", "Group", "Segment", "Stage",
+           "CompressorTreePlan"]
 
 
 class PopcountStyle(StrEnum):
@@ -68,6 +70,30 @@ class PopcountStyle(StrEnum):
 
     TREE = "tree"
     COMPRESSOR = "compressor"
+
+
+@dataclass(frozen=True)
+class Popcount:
+    """How a design's binary units count bits: ``style`` (the compressor tree, the default, or the
+    adder tree) and the ``family`` whose LUTs and carry chains the compressor trees are scheduled
+    for (the Verilog of a compressor tree differs per family; it is correct on every one)."""
+
+    style: PopcountStyle = PopcountStyle.COMPRESSOR
+    family: str = "xc7"
+
+    def __post_init__(self):
+        if self.style not in tuple(PopcountStyle):
+            raise BitfoldError(f"popcount must be 'tree' or 'compressor', not {self.style!r}")
+        if self.family not in TARGETS:
+            raise BitfoldError(f"no popcount schedule for family {self.family!r}; families: {', '.join(TARGETS)}")
+        object.__setattr__(self, "style", PopcountStyle(self.style))
+
+    def plan(self, n: int, weights=None, reg_every: int = 2) -> "CompressorTreePlan":
+        """The popcount of ``n`` lanes (``weights``: constant bits, or None for variable ones)."""
+        return CompressorTreePlan(n, weights, self.family, reg_every, self.style)
+
+    def to_dict(self) -> dict:
+        return {"style": str(self.style), "family": self.family}
 
 
 @dataclass(frozen=True)
@@ -578,32 +604,13 @@ class CompressorTreePlan:
 
     @cached_property
     def stages(self) -> tuple:
-        """The compressor stages (``()`` for the adder tree)."""
+        """The compressor stages (``()`` for the adder tree). Schedules are cached by lanes,
+        weights, family and pipelining: a design's estimate and its RTL ask for the same ones."""
         if self.style == PopcountStyle.TREE:
             return ()
-        planner = _Planner(self.target, self.out_width)
-        columns, kinds, positions = (0,) * self.n, self.lane_kinds, tuple(range(self.n))
-        raw = []
-        while not _done(columns, kinds):
-            if _final_ready(columns, kinds):
-                seg = planner.final(columns, kinds)
-                counters, chains, passthrough = (), ((seg,),), ()
-            else:
-                counters, chains, passthrough = planner.stage(columns, kinds, positions)
-            raw.append((columns, kinds, tuple(counters), tuple(chains), tuple(passthrough), not counters and
-                        not passthrough and len(chains) == 1 and _final_ready(columns, kinds)))
-            probe = Stage(columns, kinds, tuple(counters), tuple(chains), tuple(passthrough), False)
-            columns, kinds = probe.out_columns, (WIRE,) * len(probe.out_columns)
-            positions = _out_positions(probe, positions)
-        out = []
-        r = self.reg_every
-        first = 1 if r and self.variable and self.target.register_lanes and len(raw) > 1 else 0
-        for d, (cols, kinds_, counters, chains, passthrough, final) in enumerate(raw, 1):
-            registered = bool(r) and (d == first or d > first and (d - first) % r == 0)
-            out.append(Stage(cols, kinds_, counters, chains, passthrough, registered, final))
-        if r and (len(raw) - first) % r:  # a final register closes a partial stage
-            out.append(Stage(columns, kinds, (), (), tuple(range(len(columns))), True))
-        return tuple(out)
+        key = None if self.weights is None else self.weights.tobytes()
+        return _schedule(self.n, key, self.family, self.reg_every)
+
 
     # -- what it costs (the estimator's features) ---------------------------------------------------
     def stage_luts(self, stage: Stage, chains: bool = True) -> float:
@@ -655,3 +662,34 @@ class CompressorTreePlan:
     def final_adder_bits(self) -> int:
         """Positions of the final carry-chain adder."""
         return sum(seg.positions for s in self.stages if s.final for seg in s.segments)
+
+
+@functools.lru_cache(maxsize=4096)
+def _schedule(n: int, weights: bytes | None, family: str, reg_every: int) -> tuple:
+    """The stages of :attr:`CompressorTreePlan.stages` (``weights``: the constant bits' bytes)."""
+    target = TARGETS[family]
+    planner = _Planner(target, n.bit_length())
+    lanes = (LANE,) * n if weights is None else tuple(WIRE if b else INV for b in weights)
+    columns, kinds, positions = (0,) * n, lanes, tuple(range(n))
+    raw = []
+    while not _done(columns, kinds):
+        if _final_ready(columns, kinds):
+            seg = planner.final(columns, kinds)
+            counters, chains, passthrough = (), ((seg,),), ()
+        else:
+            counters, chains, passthrough = planner.stage(columns, kinds, positions)
+        raw.append((columns, kinds, tuple(counters), tuple(chains), tuple(passthrough), not counters and
+                    not passthrough and len(chains) == 1 and _final_ready(columns, kinds)))
+        probe = Stage(columns, kinds, tuple(counters), tuple(chains), tuple(passthrough), False)
+        columns, kinds = probe.out_columns, (WIRE,) * len(probe.out_columns)
+        positions = _out_positions(probe, positions)
+    out = []
+    r = reg_every
+    first = 1 if r and weights is None and target.register_lanes and len(raw) > 1 else 0
+    for d, (cols, kinds_, counters, chains, passthrough, final) in enumerate(raw, 1):
+        registered = bool(r) and (d == first or d > first and (d - first) % r == 0)
+        out.append(Stage(cols, kinds_, counters, chains, passthrough, registered, final))
+    if r and (len(raw) - first) % r:  # a final register closes a partial stage
+        out.append(Stage(columns, kinds, (), (), tuple(range(len(columns))), True))
+    return tuple(out)
+

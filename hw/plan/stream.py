@@ -213,7 +213,7 @@ class ArgMaxPlan:
         for d in range(self.levels):
             n = (n + 1) // 2 if n > 1 else 1
             bits += 1 + self.i_width + n * (self.class_bits + (self.score_width if d < self.levels - 1 else 0))
-        return bits + range_bits(self.queue.entries + 1) + self.queue.register_bits
+        return bits + range_bits(self.queue.entries + 1) + 1 + self.queue.register_bits
 
     @property
     def memory_bits(self) -> int:

@@ -161,9 +161,9 @@ class WindowPlan:
 
     @property
     def register_bits(self) -> int:
-        """The line buffer (a shift register: SRL/LUTRAM on FPGAs), the row and word counters and the
-        window register."""
+        """The line buffer (a shift register: SRL/LUTRAM on FPGAs), the row and word counters, the
+        border and emit flags and the window register."""
         chain = (self.length - self.in_pixels) * self.pixel_bits
-        return chain + range_bits(max(2, self.hp)) + range_bits(max(2, self.words_per_row)) + 1 + self.o_width
+        return chain + range_bits(max(2, self.hp)) + range_bits(max(2, self.words_per_row)) + 2 + 1 + self.o_width
 
     memory_bits = 0

@@ -94,16 +94,19 @@ class JetUnit(wiring.Component):
         g = Signal(range(nf), name="g") if nf > 1 else Const(0, 1)
         last_g = Signal()
         m.d.comb += last_g.eq(g == nf - 1)
-        m.d.comb += [self.i.ready.eq((~busy | last_g) & room), start.eq(self.i.valid & self.i.ready)]
+        # ``avail``: a register equal to ~busy | last_g (a window may come), so ``ready`` starts at
+        # flip-flops
+        avail = Signal(init=1) if nf > 1 else Const(1, 1)
+        m.d.comb += [self.i.ready.eq(avail & room), start.eq(self.i.valid & self.i.ready)]
         with m.If(busy):
             if nf > 1:
-                m.d.sync += g.eq(Mux(last_g, 0, g + 1))
+                m.d.sync += [g.eq(Mux(last_g, 0, g + 1)), avail.eq(g >= nf - 2)]
             with m.If(last_g):
                 m.d.sync += busy.eq(0)
         with m.If(start):
             m.d.sync += busy.eq(1)
             if nf > 1:
-                m.d.sync += g.eq(0)
+                m.d.sync += [g.eq(0), avail.eq(0)]
 
         # -- per group: each PE's terms (selected jets with their signs), registered
         tv = Signal()

@@ -1,9 +1,9 @@
-from amaranth import Cat, Module, Signal, signed, unsigned
+from amaranth import Cat, Const, Module, Signal, signed, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..plan.mst import MSTPlan
-from .adder_tree import AdderTree
+from .compressor_tree import CompressorTree
 from .output_queue import output_queue
 
 __all__ = ["MSTUnit"]
@@ -17,7 +17,7 @@ class MSTUnit(wiring.Component):
     A root channel's popcount is a full XNOR-popcount over the K inputs. A child ``c`` of parent
     ``p`` counts only the positions Δ where their weights differ and adds:
     ``popcount_c = popcount_p + 2 * popcount(XNOR(x_Δ, W_c,Δ)) - |Δ|``. All partial popcounts run
-    in parallel (adder trees padded to one latency); then one pipeline stage per tree depth adds
+    in parallel (popcounts padded to one latency); then one pipeline stage per tree depth adds
     each child to its parent's registered count and compares it with the channel's threshold, so
     only the output bits, not the counts, travel to the end of the pipeline. With ``vectors`` (M) >
     1 the whole datapath is there M times (a convolution's M windows per beat). The datapath never
@@ -71,14 +71,11 @@ class MSTUnit(wiring.Component):
         pre = f"v{j}_" if plan.vectors > 1 else ""
         parts = []
         for c, d in enumerate(deltas):
-            n = max(1, len(d))
-            xnor = Signal(n, name=f"{pre}xnor{c}")
-            if len(d):
-                bits = [x[int(e)] if plan.weights[c, e] else ~x[int(e)] for e in d]  # XNOR with a constant
-                m.d.comb += xnor.eq(Cat(*bits))
-            m.submodules[f"{pre}tree{c}"] = tree = AdderTree(plan.trees[c])
-            m.d.comb += [tree.terms.eq(xnor), tree.en.eq(1)]
-            val = tree.sum
+            # the lanes: x at the channel's positions (the tree XNORs them with its constant weights)
+            m.submodules[f"{pre}tree{c}"] = tree = CompressorTree(plan.trees[c])
+            lanes = Cat(*[x[int(e)] for e in d]) if len(d) else Const(0, 1)
+            m.d.comb += [tree.x.eq(lanes), tree.en.eq(1)]
+            val = tree.count
             for s in range(lat - plan.trees[c].latency):  # pad to the common latency
                 r = Signal(val.shape(), name=f"{pre}pad{c}_{s}")
                 m.d.sync += r.eq(val)

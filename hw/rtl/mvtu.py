@@ -6,6 +6,7 @@ from amaranth.lib.wiring import In, Out
 from ..plan.memory import MemoryStyle
 from ..plan.mvtu import InputMode, MVTUPlan
 from .adder_tree import AdderTree
+from .compressor_tree import CompressorTree
 from .output_queue import assemble, output_queue
 
 __all__ = ["MVTU"]
@@ -106,7 +107,7 @@ class MVTU(wiring.Component):
         counts = [[self._tree(m, j, p, wx[j], wword[p * simd:(p + 1) * simd]) for p in range(pe)]
                   for j in range(vec)]
         av, afirst, alast, ag = wv, wfirst, wlast, wg
-        for d in range(plan.tree.latency):  # the flags travel beside the trees
+        for d in range(plan.count_latency):  # the flags travel beside the trees
             nv = Signal(name=f"v{d}")
             m.d.sync += nv.eq(av)
             if sf > 1:
@@ -172,7 +173,12 @@ class MVTU(wiring.Component):
         x = Signal(vec * vbits)
         busy = Signal()
         load = Signal()
-        m.d.comb += [self.i.ready.eq((~busy | (last_s & last_g)) & room), issue.eq(busy),
+        # ``avail``: a register equal to ~busy | (last_s & last_g), the cycles in which a load may
+        # come, so the unit's ``ready`` (and the enable of the whole vector register) starts at
+        # flip-flops. Where the register rotates it also alone chooses its next value (payload or
+        # rotated), so each bit is a 3-input function; the handshake only drives the enable.
+        avail = Signal(init=1) if depth > 1 else Const(1, 1)
+        m.d.comb += [self.i.ready.eq(avail & room), issue.eq(busy),
                      load.eq(self.i.valid & self.i.ready), start.eq(load)]
         with m.If(issue):
             if depth > 1:
@@ -184,19 +190,18 @@ class MVTU(wiring.Component):
                     m.d.sync += g.eq(Mux(last_g, 0, g + 1))
             with m.If(last_s & last_g):
                 m.d.sync += busy.eq(0)
-        if sf > 1:
-            # ``take``: a register equal to ~busy | (last_s & last_g), the cycles in which a load may
-            # come. It alone chooses the vector register's next value (payload or rotated), so each
-            # bit is a 3-input function; the handshake only drives the flip-flops' enable.
-            take = Signal(init=1)
+        if depth > 1:
             with m.If(issue):
-                m.d.sync += take.eq(addr >= depth - 2)  # the next issue is the last, or none is left
+                m.d.sync += avail.eq(addr >= depth - 2)  # the next issue is the last, or none is left
             with m.If(load):  # a load wins
-                m.d.sync += take.eq(0)
+                m.d.sync += avail.eq(0)
+        if sf > 1:
+            # a rotation in the last issue cycle is lost to the payload, harmlessly: the register is
+            # not read again before the next load
             rotated = Cat(*[Cat(x[j * vbits + chunk_bits:(j + 1) * vbits], x[j * vbits:j * vbits + chunk_bits])
                             for j in range(vec)])
             with m.If(load | issue):
-                m.d.sync += x.eq(Mux(take, self.i.payload, rotated))
+                m.d.sync += x.eq(Mux(avail, self.i.payload, rotated))
         else:
             with m.If(load):
                 m.d.sync += x.eq(self.i.payload)
@@ -258,26 +263,36 @@ class MVTU(wiring.Component):
         return rp.data
 
     def _tree(self, m, j, p, chunk, wbits_expr):
-        """The count of PE ``p`` on vector ``j``: XNOR (or +x / -x) of the chunk with its weights, summed."""
+        """The count of PE ``p`` on vector ``j``: the XNOR-popcount of the chunk with its weights
+        (padded to the slowest PE's latency), or the sum of +x / -x."""
         plan = self.plan
         simd, eb = plan.simd, plan.element_bits
-        m.submodules[f"tree{j}_{p}" if plan.vectors > 1 else f"tree{p}"] = tree = AdderTree(plan.tree)
+        name = f"tree{j}_{p}" if plan.vectors > 1 else f"tree{p}"
+        if plan.binary:
+            pop = plan.popcounts[p]
+            m.submodules[name] = tree = CompressorTree(pop)
+            m.d.comb += [tree.x.eq(chunk), tree.en.eq(1)]
+            if pop.variable:
+                m.d.comb += tree.w.eq(wbits_expr)
+            count = tree.count
+            for d in range(plan.count_latency - pop.latency):
+                r = Signal(pop.out_width, name=f"pad{j}_{p}_{d}")
+                m.d.sync += r.eq(count)
+                count = r
+            return count
+        m.submodules[name] = tree = AdderTree(plan.tree)
         wbits = Signal(simd, name=f"w{j}_{p}")
         m.d.comb += [wbits.eq(wbits_expr), tree.en.eq(1)]
-        if plan.binary:
-            xnor = Signal(simd, name=f"xnor{j}_{p}")
-            m.d.comb += [xnor.eq(~(chunk ^ wbits)), tree.terms.eq(xnor)]
-        else:
-            tw = plan.term_width
-            terms = []
-            for e in range(simd):
-                xe = Signal(signed(tw), name=f"x{j}_{p}_{e}")
-                raw = chunk[e * eb:(e + 1) * eb]
-                m.d.comb += xe.eq(raw.as_signed() if plan.in_signed else raw)
-                t = Signal(signed(tw), name=f"term{j}_{p}_{e}")
-                m.d.comb += t.eq(Mux(wbits[e], xe, -xe))
-                terms.append(t)
-            m.d.comb += tree.terms.eq(Cat(*terms))
+        tw = plan.term_width
+        terms = []
+        for e in range(simd):
+            xe = Signal(signed(tw), name=f"x{j}_{p}_{e}")
+            raw = chunk[e * eb:(e + 1) * eb]
+            m.d.comb += xe.eq(raw.as_signed() if plan.in_signed else raw)
+            t = Signal(signed(tw), name=f"term{j}_{p}_{e}")
+            m.d.comb += t.eq(Mux(wbits[e], xe, -xe))
+            terms.append(t)
+        m.d.comb += tree.terms.eq(Cat(*terms))
         return tree.sum
 
     def _finish(self, p, total, g):

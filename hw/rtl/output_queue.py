@@ -12,14 +12,16 @@ __all__ = ["output_queue", "assemble"]
 def output_queue(m, unit, plan, start):
     """Add ``unit``'s output queue (a :class:`StreamFIFO` built from ``plan``, feeding ``unit.o``)
     and its credits: ``start`` (an input signal of the caller's logic) reserves an entry when a
-    vector starts, a result leaving ``o`` frees one. Returns ``(queue, room)``: ``room`` is high
-    while an entry is free, so a vector may start; the queue's input never sees a full queue."""
+    vector starts, a result leaving ``o`` frees one. Returns ``(queue, room)``: ``room``, a
+    register (so what it gates starts at a flip-flop), is high while an entry is free, so a vector
+    may start; the queue's input never sees a full queue."""
     m.submodules.queue = queue = StreamFIFO(plan)
     wiring.connect(m, queue.o, wiring.flipped(unit.o))
     reserved = Signal(range(plan.entries + 1))
-    room = Signal()
-    m.d.comb += room.eq(reserved < plan.entries)
-    m.d.sync += reserved.eq(reserved + start - (unit.o.valid & unit.o.ready))
+    room = Signal(init=1)
+    nxt = Signal(range(plan.entries + 2))
+    m.d.comb += nxt.eq(reserved + start - (unit.o.valid & unit.o.ready))
+    m.d.sync += [reserved.eq(nxt), room.eq(nxt < plan.entries)]
     return queue, room
 
 

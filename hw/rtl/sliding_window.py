@@ -49,12 +49,11 @@ class SlidingWindow(wiring.Component):
         ends = {e % words for e in plan.ends}
         rows_end = [r >= kh - 1 and (r - kh + 1) % sh == 0 and (r - kh + 1) // sh < plan.out_h for r in range(hp)]
         cols_end = [c in ends for c in range(words)]
-        is_pad = Signal()
-        emit = Signal()
-        m.d.comb += [
-            is_pad.eq(~(_lut(rows_in, row) & _lut(cols_in, col))),
-            emit.eq(_lut(rows_end, row) & _lut(cols_end, col)),
-        ]
+        # ``is_pad`` (the position lies in the border) and ``emit`` (a step here completes a group)
+        # are registers, loaded on each step from the tables at the next position, so ``step`` and
+        # ``i.ready`` start at flip-flops rather than behind two table lookups.
+        is_pad = Signal(init=int(not (rows_in[0] and cols_in[0])))
+        emit = Signal(init=int(rows_end[0] and cols_end[0]))
         can_emit = Signal()
         m.d.comb += can_emit.eq(~self.o.valid | self.o.ready)
         m.d.comb += self.i.ready.eq(~is_pad & (~emit | can_emit))
@@ -79,9 +78,13 @@ class SlidingWindow(wiring.Component):
             if length > P:
                 m.d.sync += chain.eq(full[:(length - P) * pb])
             last_col = col == words - 1
-            m.d.sync += col.eq(Mux(last_col, 0, col + 1))
-            with m.If(last_col):
-                m.d.sync += row.eq(Mux(row == hp - 1, 0, row + 1))
+            next_col = Mux(last_col, 0, col + 1)
+            next_row = Mux(last_col, Mux(row == hp - 1, 0, row + 1), row)
+            m.d.sync += [
+                col.eq(next_col), row.eq(next_row),
+                is_pad.eq(~(_lut(rows_in, next_row) & _lut(cols_in, next_col))),
+                emit.eq(_lut(rows_end, next_row) & _lut(cols_end, next_col)),
+            ]
             with m.If(emit):
                 m.d.sync += [self.o.valid.eq(1), self.o.payload.eq(Cat(*taps))]
         return m

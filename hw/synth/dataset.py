@@ -15,7 +15,7 @@ def collect(family_name, cache_dir, names=None, progress=True) -> list:
     bar = tqdm(names, desc=f"regression set on {family_name}", unit="design", disable=not progress)
     for name in bar:
         bar.set_postfix_str(name)
-        kind, _, top, text = design_verilog(name)
+        kind, _, top, text = design_verilog(name, family_name)
         r = synthesize(text, top, family_name, cache_dir)
         rows.append({"name": name, "kind": kind, "family": family_name,
                      **{k: r[k] for k in ("lut", "ff", "carry", "mux", "lutram", "srl", "bram", "dsp", "seconds",

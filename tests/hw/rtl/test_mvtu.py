@@ -7,7 +7,7 @@ import rtlcheck
 from hw.errors import BitfoldError
 from hw.ir import interp
 from hw.passes.fold import divisors
-from hw.plan import MVTUPlan, ScoreOut, ThresholdOut
+from hw.plan import MVTUPlan, Popcount, ScoreOut, ThresholdOut
 from hw.plan.mvtu import InputMode
 from hw.rtl.mvtu import MVTU
 from sim.amaranth_run import run_stream
@@ -26,6 +26,8 @@ def mvtu_params(draw):
         mode=draw(st.sampled_from(["memory", "constant"])), out=draw(st.sampled_from(["threshold", "scores"])),
         input="chunk" if chunk else "vector", vectors=1 if chunk else draw(st.sampled_from([1, 1, 2, 3])),
         seed=draw(st.integers(0, 2**16)),
+        popcount=Popcount(draw(st.sampled_from(["compressor", "compressor", "tree"])),
+                          draw(st.sampled_from(["xc7", "ecp5", "ice40"]))),
     )
 
 
@@ -37,7 +39,7 @@ def build_case(p, vectors=6):
     w, x, acc, hw_acc = rtlcheck.mvtu_case(rng, p["k"], p["o"], p["in_bits"], signed, vectors * m)
     eb = max(1, p["in_bits"])
     common = dict(in_bits=p["in_bits"], in_signed=signed, mode=p["mode"], vectors=m,
-                  input=p.get("input", "vector"))
+                  input=p.get("input", "vector"), popcount=p.get("popcount", Popcount()))
     if p["out"] == "threshold":
         t = rng.integers(hw_acc.min() - 1, hw_acc.max() + 2, p["o"])
         d = rng.choice([-1, 1], p["o"])

@@ -33,7 +33,7 @@ def test_estimator_against_the_synthesized_baseline(family):
 
     cal, base = _baseline()
     rows = [{"name": name, **r} for name, r in base["families"][family].items()]
-    preds = [estimate_units([s.unit for s in build(r["name"])[1]], family, cal) for r in rows]
+    preds = [estimate_units([s.unit for s in build(r["name"], family)[1]], family, cal) for r in rows]
     ev = evaluate(rows, preds)
     assert ev["scored"] >= 20
     assert ev["median_abs_err_pct"] <= 5.0, ev
