@@ -20,7 +20,7 @@ from hw.plan import Popcount
 
 from .provenance import bytes_digest, file_digest, invalidate, stamp, tool_versions
 from .runs import IR_FILE, open_run
-from .schema import load_ir, read_json
+from .schema import read_json
 
 __all__ = ["compile_run", "fold_choice", "mst_choice", "TOP"]
 
@@ -57,13 +57,7 @@ def mst_choice(mst=None):
 def compile_run(path, fold="auto", target_cycles=None, mst=None, popcount="compressor", family="xc7") -> dict:
     """Compile a run (see the module docstring); returns the summary the CLI prints."""
     run = open_run(path)
-    ir_path = run.file(IR_FILE)
-    try:
-        ir_bytes = ir_path.read_bytes()
-    except FileNotFoundError:
-        raise BitfoldError(f"{run.path}: no {IR_FILE}; re-create the run with `bitfold train` or `bitfold import`",
-                           where=ir_path) from None
-    graph = load_ir(ir_path, ir_bytes)
+    ir_bytes, graph = run.ir()
     counting = Popcount(popcount, family)
     options = {"fold": fold if isinstance(fold, str) and fold in ("auto", "parallel") else "file",
                "target_cycles": target_cycles, "mst": mst, "popcount": popcount, "family": family}
