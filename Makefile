@@ -70,7 +70,7 @@ bench: install
 # Developers: resynthesize the regression set on every family and refit the committed calibration
 # and baselines (users' `bitfold calibrate` writes into their cache folder instead).
 calibrate: install
-	$(BITFOLD) calibrate --family xc7 ecp5 --out hw/estimate/calibration.json --baselines hw/synth/baselines
+	$(BITFOLD) calibrate --family xc7 ecp5 --jobs 0 --out hw/estimate/calibration.json --baselines hw/synth/baselines
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -259,7 +259,8 @@ def cmd_report(args):
 def cmd_calibrate(args):
     from .resources import calibrate_run
 
-    r = calibrate_run(tuple(args.family), out=args.out, baselines=args.baselines, progress=not args.json)
+    r = calibrate_run(tuple(args.family), out=args.out, baselines=args.baselines, progress=not args.json,
+                      jobs=args.jobs)
     _emit(args, r, lambda r: print(f"refitted {r['calibration']} for {', '.join(r['families'])} ({r['yosys']}); "
                                    f"synthesized counts in {r['baseline']}"))
     return 0
@@ -278,6 +279,17 @@ def cmd_bench(args):
 
 
 # -- parser --------------------------------------------------------------------------------------
+
+def _jobs(text):
+    """--jobs: a count of parallel processes, 0 meaning one per core."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 (0: one per core), got {text!r}")
+    return n
+
 
 def _estimated_family(name):
     """--family of estimate, report and calibrate: a family the estimator models, or why not."""
@@ -376,6 +388,7 @@ def build_parser():
                                  "$BITFOLD_CACHE or ~/.cache/bitfold; developers: hw/estimate/calibration.json)")
     s.add_argument("--baselines", help="folder for the synthesized counts (default: baselines/ in the user cache; "
                                        "developers: hw/synth/baselines)")
+    s.add_argument("-j", "--jobs", type=_jobs, default=1, help="syntheses run at once (0: one per core; default 1)")
 
     s = verb("summary", cmd_summary, "what check, compile and sim established for a run")
     s.add_argument("run")

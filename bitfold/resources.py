@@ -275,13 +275,14 @@ def _exactness(r) -> str:
     return text
 
 
-def calibrate_run(families=("xc7", "ecp5"), out=None, baselines=None, progress=True) -> dict:
+def calibrate_run(families=("xc7", "ecp5"), out=None, baselines=None, progress=True, jobs=1) -> dict:
     """Synthesize the regression set for ``families`` and refit the estimator's constants.
 
     Writes the calibration to ``out`` (default: ``<user cache>/calibration.json``, which the
     estimator then uses) and the synthesized counts into the folder ``baselines`` (default:
-    ``<user cache>/baselines``). Families not refitted are kept from the calibration at ``out``
-    (or, for a new file, from the package's) when it was fitted on the same Yosys version.
+    ``<user cache>/baselines``), running ``jobs`` syntheses at once. Families not refitted are kept
+    from the calibration at ``out`` (or, for a new file, from the package's) when it was fitted on
+    the same Yosys version.
     Developers refit the committed files with
     ``bitfold calibrate --family xc7 ecp5 --out hw/estimate/calibration.json
     --baselines hw/synth/baselines`` (``make calibrate``).
@@ -317,7 +318,7 @@ def calibrate_run(families=("xc7", "ecp5"), out=None, baselines=None, progress=T
     rows, tables = {}, {"or_luts": {}}
     for fam in families:
         tables["or_luts"].update(measure_tables(fam, cache)["or_luts"])
-        rows[fam] = collect(fam, cache, progress=progress)
+        rows[fam] = collect(fam, cache, progress=progress, jobs=jobs)
     fitted = {}
     for fam in families:
         feats = {r["name"]: design_features([s.unit for s in build(r["name"], fam)[1]], fam, tables) for r in rows[fam]}

@@ -9,6 +9,12 @@ MVTU (matrix-vector-threshold unit, :class:`~hw.plan.mvtu.MVTUPlan`), per unit o
 
 * ``rotate``: K x element-bits. With more than one chunk per vector (SF > 1) every bit of the
   rotating input register chooses between loading and rotating: one 2:1 mux (a LUT) per bit.
+* ``lane_select``: PE x SIMD x element-bits when SF > 1: every lane's operand changes with the
+  word of the vector being issued (from the rotating register or the chunk), so its path to the
+  XNOR or the term select carries the issue's handshake: a share of a LUT per lane bit (fitted).
+* ``buffer`` / ``buffer_lanes``: a buffered chunk input (the double-buffered input memory of a
+  folded dense layer fed in chunks): the memory's read mux in LUT RAM cells per word, and the read
+  chunk fanned out to the PE lanes (PE x chunk bits).
 * ``rom``: weights kept in logic (a folded constant-mode layer, or a memory of at most 64 words)
   are a table read into a register. Yosys merges identical columns (their registers have the
   same input) and a column that is constant or equal to an address bit needs no LUT, so the cost
@@ -246,8 +252,11 @@ def lut_features(c, fam, tables=None) -> dict:
         wired = c.weight_style == MemoryStyle.WIRED
         from_table = c.weight_style == MemoryStyle.LOGIC and depth > 2
         f["rotate"] = float(vec * k * eb if sf > 1 and c.input == InputMode.VECTOR else 0)
+        if sf > 1:
+            f["lane_select"] = float(vec * pe * simd * eb)
         if c.buffered:  # the double-buffered input memory: its read mux, in LUT RAM cells per word
             f["buffer"] = float(c.chunk_bits * math.ceil(2 * sf / (64 if fam.name == "xc7" else 16)))
+            f["buffer_lanes"] = float(pe * c.chunk_bits)
         if c.weight_style == MemoryStyle.LOGIC:
             f["rom"] = float(c.table_columns * math.ceil(depth / 2**L))
         if c.binary and c.popcount.style == PopcountStyle.COMPRESSOR:
