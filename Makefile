@@ -64,11 +64,13 @@ bench: install
 	$(BITFOLD) bench estimator --json
 	$(BITFOLD) bench jet --json
 	$(BITFOLD) bench mst --json
+	$(BITFOLD) bench throughput --json
+	$(BITFOLD) bench popcount --json
 
 # Developers: resynthesize the regression set on every family and refit the committed calibration
 # and baselines (users' `bitfold calibrate` writes into their cache folder instead).
 calibrate: install
-	$(BITFOLD) calibrate --family xc7 ecp5 --out hw/estimate/calibration.json --baselines hw/synth/baselines
+	$(BITFOLD) calibrate --family xc7 ecp5 --jobs 0 --out hw/estimate/calibration.json --baselines hw/synth/baselines
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -7,6 +7,7 @@
 the best of several repetitions.
 """
 
+import dataclasses
 import os
 import tempfile
 import time
@@ -110,9 +111,40 @@ def bench_compile(run=None) -> dict:
                 "images": r["images"], "mismatches": r["mismatches"], "compile_s": round(compile_s, 1),
                 "verilator_build_s": r["build_s"], "sim_s": r["sim_s"], "rtl_images_per_s": r["images_per_s"],
             }
+        out["finn_cnv"] = _finn_cnv(Path(tmp))
     out["fully_parallel_ii"] = _fully_parallel_ii()
     out["cycles_within_1pct"] = all(n["cycles_error_pct"] <= 1.0 for n in out["nets"].values())
+    out["latency_within_1pct"] = all(abs(n["latency_cycles"] - n["latency_cycles_analytic"])
+                                     <= 0.01 * n["latency_cycles_analytic"] for n in out["nets"].values())
     return out
+
+
+def _finn_cnv(tmp, images=64) -> dict:
+    """A FINN-CNV-class net (:mod:`bitfold.finn_cnv`) through import, compile at the default design
+    point, Verilator build and simulation of ``images`` random images: the time of each step."""
+    from hw.estimate import estimate
+
+    from .compile import compile_run
+    from .finn_cnv import export_finn_cnv
+    from .flow import import_run
+    from .simulate import hardware_plan, sim_run
+
+    t0 = time.perf_counter()
+    export_finn_cnv(tmp / "finn-cnv.onnx")
+    import_run(tmp / "finn-cnv.onnx", tmp / "finn-cnv")
+    t1 = time.perf_counter()
+    comp = compile_run(tmp / "finn-cnv")
+    t2 = time.perf_counter()
+    r = sim_run(tmp / "finn-cnv", random=images, progress=False)
+    total = time.perf_counter() - t0
+    from .runs import open_run
+
+    _, plan, _ = hardware_plan(open_run(tmp / "finn-cnv"))
+    return {"images": images, "mismatches": r["mismatches"], "cycles_per_image": r["cycles_per_image"],
+            "cycles_per_image_analytic": r["cycles_per_image_analytic"],
+            "estimate_xc7": estimate(plan, "xc7")["total"], "verilog_mb": round(comp["verilog_bytes"] / 1e6, 2),
+            "import_s": round(t1 - t0, 1), "compile_s": round(t2 - t1, 1), "verilator_build_s": r["build_s"],
+            "sim_s": r["sim_s"], "total_s": round(total, 1), "under_5_min": total < 300}
 
 
 def bench_estimator(run=None) -> dict:
@@ -134,8 +166,8 @@ def bench_estimator(run=None) -> dict:
     from hw.synth import FAMILIES
 
     for fam in [f for f in FAMILIES if f in cal["families"]]:
-        rows = collect(fam, synth_cache(), progress=True)
-        units = {r["name"]: [s.unit for s in build(r["name"])[1]] for r in rows}
+        rows = collect(fam, synth_cache(), progress=True, jobs=0)
+        units = {r["name"]: [s.unit for s in build(r["name"], fam)[1]] for r in rows}
         preds = []
         for r in rows:
             t0 = time.perf_counter()
@@ -335,8 +367,198 @@ def bench_mst(run=None, epochs=10, seed=0, target=2000, lambdas=(0.1, 0.25, 1.0)
     return out
 
 
+ZOO = ("tfc", "sfc", "lfc", "cnv-mnist", "digits-mlp", "jet-mnist", "jet-full-mnist", "mst-cnv-mnist")
+FINN_SFC_MAX_LUTS = 91_131  # FINN SFC-max on a ZC706 (Umuroglu et al., FPGA 2017): 784-256-256-256-10
+FINN_SFC_MAX_CYCLES = 16
+FAST_LUT_BUDGET = 60_000  # the fastest point the bench places and routes: an ECP5-85k holds about this much
+
+
+def _hardware_point(base, path, target, images=None, progress=False) -> dict:
+    """Compile the trained run ``base`` (a copy at ``path``) for ``target`` cycles per image, simulate
+    it on the test split under Verilator, synthesize it for xc7, then compile it again with its
+    popcounts scheduled for ECP5 (the same folding and queues; only the compressor trees differ) and
+    place and route that on ECP5-85k (router2, seed 1); returns the figures of one design point."""
+    import shutil
+
+    from .compile import compile_run
+    from .resources import synth_run
+    from .simulate import sim_run
+
+    if path.exists():
+        shutil.rmtree(path)
+    shutil.copytree(base, path, ignore=shutil.ignore_patterns("rtl", "sim", "synth", "report*"))
+    comp = compile_run(path, target_cycles=target)
+    sim = sim_run(path, images=images, progress=progress)
+    xc7 = synth_run(path, "xc7", per_layer=False, progress=progress)
+    entry = {"target_cycles": target, "cycles_per_image": comp["cycles_per_image"],
+             "cycles_per_image_measured": sim["cycles_per_image"], "latency_cycles": sim["latency_cycles"],
+             "images_simulated": sim["images"], "mismatches": sim["mismatches"],
+             "luts_xc7": xc7["total"]["lut"], "ffs_xc7": xc7["total"]["ff"], "bram_xc7": xc7["total"]["bram"],
+             "folding": {x["name"]: [x["pe"], x["simd"]] for x in comp["layers"] if x["pe"]}}
+    entry["ff_per_lut_xc7"] = round(entry["ffs_xc7"] / max(1, entry["luts_xc7"]), 3)
+    try:
+        compile_run(path, target_cycles=target, family="ecp5")
+        ecp5 = synth_run(path, "ecp5", pnr=True, device="85k", per_layer=False, progress=progress)
+    except BitfoldError as e:  # does not fit, or does not route: say so, keep the rest
+        entry.update({"luts_ecp5": None, "fmax_mhz_ecp5": None, "images_per_s": None, "pnr_error": str(e)})
+        return entry
+    fmax = ecp5["fmax_mhz"]
+    entry.update({"luts_ecp5": ecp5["total"]["lut"], "fmax_mhz_ecp5": fmax,
+                  "images_per_s": round(fmax * 1e6 / comp["cycles_per_image"]) if fmax else None,
+                  "critical_path": ecp5["pnr"].get("critical_path")})
+    return entry
+
+
+def bench_throughput(run=None, models=ZOO, epochs=1, root="build/bench-throughput", images=None) -> dict:
+    """Each zoo model at its default folding (the design point plain ``--fold auto`` picks) and at
+    its fastest folding the bench places and routes (the fastest whose estimate fits
+    ``FAST_LUT_BUDGET`` LUTs): cycles per image (analytic and measured under Verilator, bit-exact on
+    the test split), xc7 LUT/FF/BRAM (Yosys, out of context), ECP5-85k LUTs, Fmax and critical path
+    (nextpnr router2, seed 1), images/s = Fmax / cycles. Then the slowest Fmax over the default
+    designs, ``sfc`` compiled at FINN SFC-max's 16 cycles per image against FINN's 91,131 LUTs, and
+    the fewest cycles per image reached by ``cnv-mnist``. Models are trained for ``epochs`` (the
+    hardware does not depend on accuracy) under ``root``, reused across runs."""
+    from hw.compile import default_target
+
+    from .flow import trained_run
+    from .runs import open_run
+
+    root = Path(root)
+    out = {"bench": "throughput", "epochs": epochs, "device": "ecp5 85k", "models": {}}
+    for model in models:
+        base = trained_run(model, root / "runs" / model, epochs)
+        graph = open_run(base).graph()
+        points = {"default": default_target(graph), "fastest": default_target(graph, FAST_LUT_BUDGET)}
+        if model == "sfc":
+            points["finn"] = FINN_SFC_MAX_CYCLES
+        out["models"][model] = {name: _hardware_point(base, root / "points" / f"{model}-{name}", target, images)
+                                for name, target in points.items()}
+    defaults = [m["default"] for m in out["models"].values()]
+    fmax = [d["fmax_mhz_ecp5"] for d in defaults if d.get("fmax_mhz_ecp5")]
+    out["fmax_min_mhz"] = min(fmax) if fmax else None
+    out["ff_per_lut_max_default"] = max(d["ff_per_lut_xc7"] for d in defaults) if defaults else None
+    if "sfc" in out["models"]:
+        finn = out["models"]["sfc"]["finn"]
+        out["sfc_finn_point"] = {"cycles_per_image": finn["cycles_per_image"], "luts_xc7": finn["luts_xc7"],
+                                 "ratio_vs_finn_sfc_max": round(FINN_SFC_MAX_LUTS / finn["luts_xc7"], 3),
+                                 "mismatches": finn["mismatches"]}
+    if "cnv-mnist" in out["models"]:
+        out["cnv_min_cycles"] = min(p["cycles_per_image"] for p in out["models"]["cnv-mnist"].values())
+    return out
+
+
+POPCOUNT_LANES = (16, 64, 144, 288, 576, 1024, 4096)
+POPCOUNT_ZOO = ("sfc", "cnv-mnist", "mst-cnv-mnist")
+
+
+def popcount_unit(n: int, mode: str, popcount):
+    """The MVTU of ``n`` XNOR lanes the popcount bench measures: ``simd = min(n, 512)`` lanes per PE,
+    ``n / simd`` PEs; ``constant``: fully parallel with hard-wired weights; ``memory``: 128 words of
+    weights in block RAM, chunks of ``simd`` inputs issued as they arrive (a dense layer of ``128 *
+    simd`` inputs). Seeded random weights and thresholds."""
+    from hw.plan import MVTUPlan, ThresholdOut
+
+    simd = min(n, 512)
+    pe = n // simd
+    sf = 1 if mode == "constant" else 128
+    rng = np.random.default_rng(n)
+    w = rng.integers(0, 2, (pe, sf * simd), dtype=np.uint8)
+    out = ThresholdOut(rng.integers(sf * simd // 3, 2 * sf * simd // 3, pe), rng.choice([-1, 1], pe))
+    return MVTUPlan(f"pop{n}", w, pe, simd, out, mode=mode, input="chunk" if sf > 1 else "vector",
+                    popcount=popcount)
+
+
+def _unit_point(plan, family_name, cache, pnr):
+    """Yosys LUTs and FFs of one unit on a family, and of the popcount of all its lanes as one tree
+    alone (and, with ``pnr``, the unit's ECP5-85k Fmax)."""
+    from amaranth.back import verilog
+
+    from hw.plan import Stage
+    from hw.rtl.build import dataflow
+    from hw.rtl.compressor_tree import CompressorTree
+    from hw.synth import place_and_route, synthesize
+
+    top = f"bench_{plan.name}"
+    text = verilog.convert(dataflow([Stage("dut", plan)]), name=top, emit_src=False)
+    r = synthesize(text, top, family_name, cache, netlist=pnr)
+    # the popcount of all n lanes as one tree, alone (the first PE's weights repeated, if constant)
+    first = plan.popcounts[0]
+    pop = dataclasses.replace(first, n=plan.pe * plan.simd,
+                              weights=None if first.variable else np.tile(first.weights, plan.pe))
+    text = verilog.convert(CompressorTree(pop), name=top + "_pop", emit_src=False)
+    alone = synthesize(text, top + "_pop", family_name, cache)
+    point = {"luts": r["lut"], "ffs": r["ff"], "bram": r["bram"], "latency": plan.latency,
+             "pop_luts": alone["lut"], "pop_latency": pop.latency}
+    if pnr:
+        point["fmax_mhz"] = place_and_route(r["netlist"], family_name, "85k", cache)["fmax_mhz"]
+    return point
+
+
+def bench_popcount(run=None, lanes=POPCOUNT_LANES, models=POPCOUNT_ZOO, epochs=1,
+                   root="build/bench-throughput") -> dict:
+    """The compressor-tree popcount against the adder tree (:mod:`hw.plan.popcount`).
+
+    Per ``n`` lanes, weight mode (``constant``, ``memory``; see :func:`popcount_unit`) and family
+    (xc7, ECP5; each scheduled for its family), with each popcount: LUTs and LUTs per lane of the
+    whole unit (``luts_*``) and of the popcount of the ``n`` lanes synthesized alone as one tree
+    (``popcount_luts_*``; constant weights: the unit's first PE's, repeated), the
+    unit's FFs, the popcount's latency, and on ECP5 the unit's Fmax after place and route (85k,
+    router2, seed 1; the trees pipelined alike: a register every two stages or adder levels). Then per
+    family and mode the median ``luts_tree / luts_compressor``, and the zoo-level effect: the total
+    Yosys LUTs of ``models`` (trained ``epochs`` under ``root``) at the default folding (chosen with
+    the compressor) built with each popcount."""
+    from hw.compile import FoldAuto, FoldExplicit, compile_graph
+    from hw.emit import emit_verilog
+    from hw.plan import Popcount, PopcountStyle
+    from hw.synth import synthesize
+
+    from .flow import trained_run
+    from .resources import synth_cache
+    from .runs import open_run
+
+    cache = synth_cache()
+    styles = (PopcountStyle.TREE, PopcountStyle.COMPRESSOR)
+    units = []
+    for n in lanes:
+        for mode in ("constant", "memory"):
+            for fam in ("xc7", "ecp5"):
+                entry = {"n": n, "mode": mode, "family": fam}
+                for style in styles:
+                    plan = popcount_unit(n, mode, Popcount(style, fam))
+                    p = _unit_point(plan, fam, cache, pnr=fam == "ecp5")
+                    entry[f"luts_{style}"] = p["luts"]
+                    entry[f"lut_per_lane_{style}"] = round(p["luts"] / n, 3)
+                    entry[f"popcount_luts_{style}"] = p["pop_luts"]
+                    entry[f"popcount_lut_per_lane_{style}"] = round(p["pop_luts"] / n, 3)
+                    entry[f"ffs_{style}"] = p["ffs"]
+                    entry[f"popcount_latency_{style}"] = p["pop_latency"]
+                    if "fmax_mhz" in p:
+                        entry[f"fmax_mhz_ecp5_{style}"] = p["fmax_mhz"]
+                entry["ratio"] = round(entry["luts_tree"] / max(1, entry["luts_compressor"]), 3)
+                entry["popcount_ratio"] = round(entry["popcount_luts_tree"] / max(1, entry["popcount_luts_compressor"]),
+                                                3)
+                units.append(entry)
+    ratios = {f"{fam}_{mode}": round(float(np.median([u["ratio"] for u in units
+                                                      if u["family"] == fam and u["mode"] == mode])), 3)
+              for fam in ("xc7", "ecp5") for mode in ("constant", "memory")}
+    zoo = {}
+    for model in models:
+        graph = open_run(trained_run(model, Path(root) / "runs" / model, epochs)).graph()
+        folding = compile_graph(graph, FoldAuto()).folding
+        zoo[model] = {"cycles_per_image": None}
+        for fam in ("xc7", "ecp5"):
+            for style in styles:
+                c = compile_graph(graph, FoldExplicit(folding), popcount=Popcount(style, fam))
+                zoo[model]["cycles_per_image"] = c.plan.cycles_per_image
+                top = "bench_" + model.replace("-", "_")
+                zoo[model][f"luts_{fam}_{style}"] = synthesize(emit_verilog(c.plan, top), top, fam, cache)["lut"]
+            zoo[model][f"saving_pct_{fam}"] = round(
+                100 * (1 - zoo[model][f"luts_{fam}_compressor"] / zoo[model][f"luts_{fam}_tree"]), 1)
+    return {"bench": "popcount", "units": units, "median_ratio_tree_over_compressor": ratios, "zoo": zoo}
+
+
 BENCHES = {"reference": bench_reference, "compile": bench_compile, "estimator": bench_estimator, "jet": bench_jet,
-           "mst": bench_mst}
+           "mst": bench_mst, "throughput": bench_throughput, "popcount": bench_popcount}
 
 
 def run(name, run=None) -> dict:

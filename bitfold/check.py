@@ -18,7 +18,6 @@ from hw.ir.graph import Conv, Dense, Kind, MaxPool, Quantize, Sign, Threshold
 
 from .provenance import bytes_digest, file_digest, stamp, tool_versions
 from .runs import CONFIG_FILE, IR_FILE, MODEL_FILE, QONNX_FILE, open_run
-from .schema import load_ir
 
 __all__ = ["check_run", "observables", "inputs_for", "fit_images"]
 
@@ -125,13 +124,7 @@ def check_run(path, images=None, random=None, progress=True, write=True) -> dict
     """Compare torch, QONNX and the IR reference on a run's test split; returns the JSON summary
     (written to ``check.json`` with the hashes of the files it compared)."""
     run = open_run(path)
-    ir_path = run.file(IR_FILE)
-    try:
-        ir_bytes = ir_path.read_bytes()
-    except FileNotFoundError:
-        raise BitfoldError(f"{run.path}: no {IR_FILE}; re-create the run with `bitfold train` or `bitfold import`",
-                           where=ir_path) from None
-    graph = load_ir(ir_path, ir_bytes)
+    ir_bytes, graph = run.ir()
     inputs = {IR_FILE: bytes_digest(ir_bytes), QONNX_FILE: file_digest(run.qonnx),
               CONFIG_FILE: file_digest(run.file(CONFIG_FILE))}
     x, labels = inputs_for(run, graph, images, random)

@@ -107,7 +107,8 @@ def cmd_check(args):
 def cmd_compile(args):
     from .compile import compile_run
 
-    r = compile_run(args.run, fold=args.fold, target_cycles=args.target_cycles, mst=args.mst)
+    r = compile_run(args.run, fold=args.fold, target_cycles=args.target_cycles, mst=args.mst, popcount=args.popcount,
+                    family=args.family)
 
     def human(r):
         print(f"{'up to date' if r['up_to_date'] else 'compiled'} {r['run']} -> {r['rtl']} "
@@ -122,6 +123,9 @@ def cmd_compile(args):
                       + ("" if m["built"] else " - not built: " + x.get("note", "")))
         print(f"cycles per image {r['cycles_per_image']} (bottleneck {r['bottleneck']}), "
               f"latency about {r['latency_cycles']} cycles")
+        pc = r["popcount"]
+        print("popcount: " + (f"compressor trees for {pc['family']} LUTs" if pc["style"] == "compressor"
+                              else "adder trees"))
         if r["invalidated"]:
             print(f"removed results of the previous design: {', '.join(r['invalidated'])}")
 
@@ -176,6 +180,10 @@ def cmd_summary(args):
                 if e.get("images_per_s_at_fmax"):
                     line += f" = {e['images_per_s_at_fmax']:,.0f} images/s"
             print(line)
+        for fam, e in r.get("resources", {}).items():
+            if e.get("fmax_mhz") and e.get("images_per_s_at_fmax") and "cycles_per_image" in r:
+                print(f"throughput on {fam}: {r['cycles_per_image']:g} cycles per image at {e['fmax_mhz']:.1f} MHz = "
+                      f"{e['images_per_s_at_fmax']:,.0f} images/s")
         for line in r["stale"]:
             print(f"stale, not shown: {line}")
         levels = [name for key, name in (("mismatches_torch", "torch"), ("mismatches_qonnx", "QONNX"))
@@ -224,6 +232,16 @@ def cmd_synth(args):
         if "pnr" in r:
             print(f"place and route on {r['pnr']['device']}: Fmax {r['fmax_mhz']} MHz"
                   + (f", {r['images_per_s_at_fmax']:,.0f} images/s" if r.get("images_per_s_at_fmax") else ""))
+            cp = r["pnr"].get("critical_path")
+            if cp:
+                def at(w, cell):
+                    return f"{cell} ({'layer ' + w['layer'] + ', ' if w['layer'] else ''}{w['stage'] or 'top level'})"
+
+                print(f"critical path: {cp['delay_ns']} ns ({cp['logic_levels']} logic levels, {cp['logic_ns']} ns "
+                      f"logic, {cp['routing_ns']} ns routing) from {at(cp['from_where'], cp['from'])} to "
+                      f"{at(cp['to_where'], cp['to'])}")
+        if r.get("note"):
+            print("note: " + r["note"])
 
     _emit(args, r, human)
     return 0
@@ -241,7 +259,8 @@ def cmd_report(args):
 def cmd_calibrate(args):
     from .resources import calibrate_run
 
-    r = calibrate_run(tuple(args.family), out=args.out, baselines=args.baselines, progress=not args.json)
+    r = calibrate_run(tuple(args.family), out=args.out, baselines=args.baselines, progress=not args.json,
+                      jobs=args.jobs)
     _emit(args, r, lambda r: print(f"refitted {r['calibration']} for {', '.join(r['families'])} ({r['yosys']}); "
                                    f"synthesized counts in {r['baseline']}"))
     return 0
@@ -260,6 +279,17 @@ def cmd_bench(args):
 
 
 # -- parser --------------------------------------------------------------------------------------
+
+def _jobs(text):
+    """--jobs: a count of parallel processes, 0 meaning one per core."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 (0: one per core), got {text!r}")
+    return n
+
 
 def _estimated_family(name):
     """--family of estimate, report and calibrate: a family the estimator models, or why not."""
@@ -320,6 +350,11 @@ def build_parser():
                         "fully unrolled, constant weights) or a fold.json file")
     s.add_argument("--target-cycles", type=int, help="cycles per image for --fold auto (default: the fastest)")
     s.add_argument("--mst", help="MST schedules: 'off', or a depth bound D to compute them (default: the run's own)")
+    s.add_argument("--popcount", default="compressor", choices=("compressor", "tree"),
+                   help="XNOR-popcount of binary layers: compressor trees (default) or adder trees")
+    s.add_argument("--family", default="xc7", choices=("xc7", "ecp5", "ice40"),
+                   help="FPGA family whose LUTs the compressor trees are scheduled for (default xc7; the Verilog "
+                        "is correct on every family)")
 
     s = verb("sim", cmd_sim, "stream the test split through the Verilated RTL and compare bit for bit")
     s.add_argument("run")
@@ -353,6 +388,7 @@ def build_parser():
                                  "$BITFOLD_CACHE or ~/.cache/bitfold; developers: hw/estimate/calibration.json)")
     s.add_argument("--baselines", help="folder for the synthesized counts (default: baselines/ in the user cache; "
                                        "developers: hw/synth/baselines)")
+    s.add_argument("-j", "--jobs", type=_jobs, default=1, help="syntheses run at once (0: one per core; default 1)")
 
     s = verb("summary", cmd_summary, "what check, compile and sim established for a run")
     s.add_argument("run")

@@ -16,10 +16,11 @@ from hw.emit import write_design
 from hw.errors import BitfoldError
 from hw.io import atomic_write_json, atomic_write_text, file_lock, replace_dir, temp_dir
 from hw.passes.fold import read_fold_file
+from hw.plan import Popcount
 
 from .provenance import bytes_digest, file_digest, invalidate, stamp, tool_versions
 from .runs import IR_FILE, open_run
-from .schema import load_ir, read_json
+from .schema import read_json
 
 __all__ = ["compile_run", "fold_choice", "mst_choice", "TOP"]
 
@@ -53,18 +54,13 @@ def mst_choice(mst=None):
     raise BitfoldError(f"--mst must be 'off' or a depth bound (a non-negative integer), not {mst!r}")
 
 
-def compile_run(path, fold="auto", target_cycles=None, mst=None) -> dict:
+def compile_run(path, fold="auto", target_cycles=None, mst=None, popcount="compressor", family="xc7") -> dict:
     """Compile a run (see the module docstring); returns the summary the CLI prints."""
     run = open_run(path)
-    ir_path = run.file(IR_FILE)
-    try:
-        ir_bytes = ir_path.read_bytes()
-    except FileNotFoundError:
-        raise BitfoldError(f"{run.path}: no {IR_FILE}; re-create the run with `bitfold train` or `bitfold import`",
-                           where=ir_path) from None
-    graph = load_ir(ir_path, ir_bytes)
+    ir_bytes, graph = run.ir()
+    counting = Popcount(popcount, family)
     options = {"fold": fold if isinstance(fold, str) and fold in ("auto", "parallel") else "file",
-               "target_cycles": target_cycles, "mst": mst}
+               "target_cycles": target_cycles, "mst": mst, "popcount": popcount, "family": family}
     if isinstance(fold, dict):
         options["fold"] = "given"
     elif options["fold"] == "file":
@@ -75,14 +71,15 @@ def compile_run(path, fold="auto", target_cycles=None, mst=None) -> dict:
     current = _up_to_date(run, bytes_digest(ir_bytes), options, tools)
     if current is not None:
         return _summary(run, current, [], up_to_date=True)
-    compiled = compile_graph(graph, fold_choice(fold, target_cycles), mst_choice(mst), debug_dir=run.file("debug"))
+    compiled = compile_graph(graph, fold_choice(fold, target_cycles), mst_choice(mst), popcount=counting,
+                             debug_dir=run.file("debug"))
     tmp = temp_dir(run.path, ".rtl.")
     try:
         man = write_design(compiled.plan, tmp, TOP)
         atomic_write_text(tmp / "ir.hw.json", compiled.graph.to_json())
         atomic_write_json(tmp / "fold.json", compiled.folding)
         outputs = {name: file_digest(tmp / name) for name in (man["verilog"], "ir.hw.json", "fold.json")}
-        man = stamp(man, "manifest", command=_command(run, fold, target_cycles, mst),
+        man = stamp(man, "manifest", command=_command(run, fold, target_cycles, mst, popcount, family),
                     inputs={IR_FILE: bytes_digest(ir_bytes)}, outputs=outputs, tools=tools, options=options)
         atomic_write_json(tmp / "manifest.json", man)
         with file_lock(run.path):  # readers of rtl/ hold it shared while they read
@@ -117,12 +114,13 @@ def _summary(run, man, invalidated, up_to_date=False) -> dict:
     return {"run": str(run.path), "rtl": str(run.file("rtl") / man["verilog"]), "top": TOP,
             "cycles_per_image": man["cycles_per_image"], "latency_cycles": man["latency_cycles"],
             "bottleneck": man["bottleneck"], "verilog_bytes": man["verilog_bytes"],
+            "popcount": man.get("popcount", {"style": "tree", "family": "xc7"}),
             "layers": [{k: layer.get(k) for k in ("name", "op", "pe", "simd", "weight_mode", "cycles_per_image", "mst",
                                                   "note")} for layer in man["layers"]],
             "invalidated": invalidated, "up_to_date": up_to_date}
 
 
-def _command(run, fold, target_cycles, mst) -> str:
+def _command(run, fold, target_cycles, mst, popcount, family) -> str:
     cmd = f"bitfold compile {run.path}"
     if not isinstance(fold, dict) and fold != "auto":
         cmd += f" --fold {fold}"
@@ -130,4 +128,8 @@ def _command(run, fold, target_cycles, mst) -> str:
         cmd += f" --target-cycles {target_cycles}"
     if mst is not None:
         cmd += f" --mst {mst}"
+    if popcount != "compressor":
+        cmd += f" --popcount {popcount}"
+    if family != "xc7":
+        cmd += f" --family {family}"
     return cmd

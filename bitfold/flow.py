@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from hw.errors import BitfoldError
-from hw.io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from hw.io import atomic_write_bytes, atomic_write_json, atomic_write_text, file_lock
 from hw.ir.from_qonnx import from_qonnx, load_qonnx
 from hw.ir.verify import verify
 from hw.passes import streamline
@@ -241,27 +241,33 @@ def import_run(file, out, dataset: str | None = None, force: bool = False) -> di
 def trained_run(model, path, epochs=None, seed=0, mst_lambda=None, progress=False) -> Path:
     """The run folder ``path`` of zoo ``model`` trained for ``epochs`` (default: the model's) with
     ``seed`` (and MST weight ``mst_lambda``), training it only when the folder holds another
-    training (training is deterministic: same settings, same model)."""
+    training (training is deterministic: same settings, same model). Processes asking for the same
+    folder at once take turns (a lock beside it): the later ones find it trained."""
     from bnn.models import defaults
 
     path = Path(path)
     d = defaults(model)
     want = {"model": model, "epochs": d["epochs"] if epochs is None else epochs, "seed": seed,
             "mst_lambda": d.get("mst", {}).get("lam", 0.0) if mst_lambda is None else float(mst_lambda)}
-    cfg = path / CONFIG_FILE
-    if cfg.exists():
-        from .schema import read_json
-
-        try:
-            c = read_json(cfg, "config")
-        except BitfoldError:
-            c = {}  # damaged: train again
-        have = {"model": c.get("model"), "epochs": c.get("train", {}).get("epochs"),
-                "seed": c.get("train", {}).get("seed"), "mst_lambda": c.get("mst", {}).get("lambda", 0.0)}
-        if have == want:
-            return path
-    train_run(model, path, epochs=want["epochs"], seed=seed, mst_lambda=mst_lambda, force=True, progress=progress)
+    with file_lock(path.parent / f".{path.name}.train.lock"):
+        if _training(path) != want:
+            train_run(model, path, epochs=want["epochs"], seed=seed, mst_lambda=mst_lambda, force=True,
+                      progress=progress)
     return path
+
+
+def _training(path):
+    """The settings the run folder ``path`` was trained with (``None`` when there is none)."""
+    from .schema import read_json
+
+    if not (path / CONFIG_FILE).exists():
+        return None
+    try:
+        c = read_json(path / CONFIG_FILE, "config")
+    except BitfoldError:
+        return None  # damaged: train again
+    return {"model": c.get("model"), "epochs": c.get("train", {}).get("epochs"),
+            "seed": c.get("train", {}).get("seed"), "mst_lambda": c.get("mst", {}).get("lambda", 0.0)}
 
 
 def zoo_runs(models, root="build", epochs=None, progress=False) -> dict:

@@ -10,10 +10,10 @@ import shutil
 import time
 from pathlib import Path
 
+from hw.emit import plan_of
 from hw.errors import BitfoldError
 from hw.estimate import calibration_path, estimate, load_calibration
 from hw.io import atomic_write_bytes, atomic_write_json, file_lock, replace_dir, temp_dir, user_cache
-from hw.plan import QueueKind, plan_graph
 from hw.synth import FAMILIES, family, synth_design
 
 from .provenance import bytes_digest, file_digest, stamp, tool_versions
@@ -33,7 +33,7 @@ def _compiled(path):
     run = open_run(path)
     with file_lock(run.path, shared=True):
         comp = compiled(run)
-    return run, comp, plan_graph(comp.graph, QueueKind(comp.manifest.get("queues", "image")))
+    return run, comp, plan_of(comp.graph, comp.manifest)
 
 
 # Families the estimator models. iCE40 is synthesized (`bitfold synth --family ice40`, with
@@ -96,9 +96,20 @@ def synth_run(path, family_name="xc7", pnr=False, device=None, per_layer=True, p
     out = {"run": str(run.path), "family": family_name, "yosys": res["yosys"],
            "total": _counts(res["total"]), "layers": {k: _counts(v) for k, v in res["layers"].items()},
            "synth_s": round(sum(r["seconds"] for r in [res["total"], *res["layers"].values()]), 1)}
+    if plan.popcount.style == "compressor" and plan.popcount.family != family_name:
+        out["note"] = (f"the popcounts were scheduled for {plan.popcount.family} LUTs; for {family_name}'s, "
+                       f"compile with --family {family_name}")
     tools = {"yosys": res["yosys"]}
     if pnr:
+        from hw.synth.nextpnr import where
+
         p = res["pnr"]
+        cp = p.get("critical_path")
+        if cp:
+            stages = {s.name: layer.name for layer in plan.layers for s in layer.stages}
+            cp = cp | {"from_where": where(cp["from"], stages), "to_where": where(cp["to"], stages),
+                       "slowest_net_where": where(cp["slowest_net"], stages)}
+            p = p | {"critical_path": cp}
         out["pnr"] = p
         out["fmax_mhz"] = p["fmax_mhz"]
         if p["fmax_mhz"]:
@@ -264,13 +275,14 @@ def _exactness(r) -> str:
     return text
 
 
-def calibrate_run(families=("xc7", "ecp5"), out=None, baselines=None, progress=True) -> dict:
+def calibrate_run(families=("xc7", "ecp5"), out=None, baselines=None, progress=True, jobs=1) -> dict:
     """Synthesize the regression set for ``families`` and refit the estimator's constants.
 
     Writes the calibration to ``out`` (default: ``<user cache>/calibration.json``, which the
     estimator then uses) and the synthesized counts into the folder ``baselines`` (default:
-    ``<user cache>/baselines``). Families not refitted are kept from the calibration at ``out``
-    (or, for a new file, from the package's) when it was fitted on the same Yosys version.
+    ``<user cache>/baselines``), running ``jobs`` syntheses at once. Families not refitted are kept
+    from the calibration at ``out`` (or, for a new file, from the package's) when it was fitted on
+    the same Yosys version.
     Developers refit the committed files with
     ``bitfold calibrate --family xc7 ecp5 --out hw/estimate/calibration.json
     --baselines hw/synth/baselines`` (``make calibrate``).
@@ -306,10 +318,10 @@ def calibrate_run(families=("xc7", "ecp5"), out=None, baselines=None, progress=T
     rows, tables = {}, {"or_luts": {}}
     for fam in families:
         tables["or_luts"].update(measure_tables(fam, cache)["or_luts"])
-        rows[fam] = collect(fam, cache, progress=progress)
+        rows[fam] = collect(fam, cache, progress=progress, jobs=jobs)
     fitted = {}
     for fam in families:
-        feats = {r["name"]: design_features([s.unit for s in build(r["name"])[1]], fam, tables) for r in rows[fam]}
+        feats = {r["name"]: design_features([s.unit for s in build(r["name"], fam)[1]], fam, tables) for r in rows[fam]}
         fitted[fam] = {"lut": fit(rows[fam], feats), "designs": [r["name"] for r in rows[fam]]}
     kept = {f: v for f, v in (base or {}).get("families", {}).items() if f not in fitted}
     or_luts = {f: v for f, v in (base or {}).get("tables", {}).get("or_luts", {}).items() if f in kept}

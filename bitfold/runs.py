@@ -69,11 +69,18 @@ class Run:
 
     def graph(self) -> Graph:
         """The streamlined IR (``ir.json``)."""
+        return self.ir()[1]
+
+    def ir(self) -> tuple:
+        """``(bytes, graph)`` of ``ir.json``, read once: a caller that records the hash of what it
+        read hashes these bytes."""
         path = self.path / IR_FILE
-        if not path.exists():
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
             raise BitfoldError(f"{self.path}: no {IR_FILE}; re-create the run with `bitfold train` or `bitfold import`",
-                               where=path)
-        return load_ir(path)
+                               where=path) from None
+        return data, load_ir(path, data)
 
     def file(self, name) -> Path:
         return self.path / name

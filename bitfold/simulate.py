@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from hw import io as hwio
+from hw.emit import plan_of
 from hw.errors import BitfoldError
 from hw.io import atomic_write_json, file_lock, temp_dir
 from hw.ir import interp
-from hw.plan import QueueKind, plan_graph
 
 from .check import inputs_for
 from .provenance import stamp, tool_versions
@@ -40,7 +40,7 @@ def hardware_graph(run):
 def hardware_plan(run):
     """The folded IR, its hardware plan and the manifest of a compiled run."""
     graph, man = hardware_graph(run)
-    return graph, plan_graph(graph, QueueKind(man.get("queues", "image"))), man
+    return graph, plan_of(graph, man), man
 
 
 def _clear_dead_work_folders(sim_dir: Path):
@@ -56,8 +56,6 @@ def _clear_dead_work_folders(sim_dir: Path):
 
 
 def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
-    from amaranth.back import verilog
-
     from sim import runner
     from sim.harness import NetworkHarness
 
@@ -65,7 +63,7 @@ def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
     with file_lock(run.path, shared=True):
         comp = compiled(run)
     graph, man = comp.graph, comp.manifest
-    plan = plan_graph(graph, QueueKind(man.get("queues", "image")))
+    plan = plan_of(graph, man)
     top = man["top"]
     x, labels = inputs_for(run, graph, images, random)
     codes = interp.quantize(graph.nodes[0], x)
@@ -80,9 +78,8 @@ def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
     keep_work = False
     try:
         harness = NetworkHarness(top, inl.beats, inl.beat_bits, outl.beat_bits)
-        text = verilog.convert(harness, name="bitfold_harness", emit_src=False)
         design = work / "design.v"  # one file for the build cache key: harness + the emitted RTL
-        design.write_text(text + "\n" + comp.verilog)
+        design.write_text(harness.verilog() + "\n" + comp.verilog)
 
         t0 = time.perf_counter()
         build_dir = runner.build(design, "bitfold_harness", sim_dir / "cache", waves=waves)
@@ -113,7 +110,7 @@ def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
             from sim.localize import localize
 
             img = result["first_mismatch"]["image"]
-            result["first_mismatch"].update(localize(graph, codes[img], queues=plan.queues))
+            result["first_mismatch"].update(localize(graph, codes[img], queues=plan.queues, popcount=plan.popcount))
         if waves:  # a debugging aid beside the result, not part of it: not in its provenance
             result["waves"] = str(sim_dir / "waves.fst")
             hwio.commit(wave_file, sim_dir / "waves.fst")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from .io import atomic_write_json, atomic_write_text
 from .ir.graph import WeightMode
-from .plan import JetPlan, MSTPlan, MVTUPlan, Plan
+from .plan import JetPlan, MSTPlan, MVTUPlan, Plan, Popcount, QueueKind, plan_graph
 
-__all__ = ["emit_verilog", "manifest", "write_design"]
+__all__ = ["emit_verilog", "manifest", "write_design", "plan_of"]
 
 
 def emit_verilog(plan: Plan, name: str) -> str:
@@ -64,7 +64,15 @@ def manifest(plan: Plan, name: str) -> dict:
         "latency_cycles": plan.latency,
         "bottleneck": plan.bottleneck,
         "queues": str(plan.queues),
+        "popcount": plan.popcount.to_dict(),
     }
+
+
+def plan_of(graph, man: dict) -> Plan:
+    """The plan a manifest was written from: its folded IR ``graph`` planned with the manifest's
+    queue kind and popcount (a manifest without them predates them: sized queues, adder trees)."""
+    pc = man.get("popcount", {"style": "tree", "family": "xc7"})
+    return plan_graph(graph, QueueKind(man.get("queues", "sized")), Popcount(pc["style"], pc["family"]))
 
 
 def write_design(plan: Plan, rtl_dir, name: str = "bitfold_top") -> dict:

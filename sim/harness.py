@@ -7,119 +7,139 @@ under test, and publishes each result with a counter that cocotb waits on. Pytho
 times per image; the random valid gaps and ready back-pressure come from LFSRs in the harness,
 switched on by the ``stress`` input.
 
-Members
--------
-img : ``In(stream.Signature(image_bits))``
-    One image per beat; a two-deep queue (staging register + shift register) keeps the design fed.
-res_data : ``Out(output beat bits)``
+Ports of module ``bitfold_harness``
+-----------------------------------
+img__payload, img__valid, img__ready
+    One image per beat; a two-image staging queue and a shift register keep the design fed.
+res_data
     The latest result beat; ``res_cycle`` is the cycle it left the design, ``res_count`` counts
     results (it changes exactly once per result).
-start_cycle : ``Out(32)``
+start_cycle
     Cycle at which the design accepted the first beat of the latest image.
-cycle : ``Out(32)``
+cycle
     Free-running cycle counter.
-clk : ``In(1)``
+clk
     The clock (there is no reset input).
-stress : ``In(1)``
+stress
     Enable random input gaps and output back-pressure (each with probability 1/4 per cycle).
 
 For simulation speed no logic of the design depends on a top-level input combinationally:
 Verilator re-evaluates input-dependent logic on every clock toggle. So reset comes from a
 power-on counter inside the harness (16 cycles), ``stress`` is registered, and the image queue's
 ``ready`` is a register.
+
+The harness is written as Verilog text (simulation-only scaffolding): built with Amaranth, its
+image-wide registers (24,576 bits for a 3 x 32 x 32 8-bit image) took Amaranth's netlist checks
+minutes to elaborate.
 """
 
-from amaranth import ClockDomain, ClockSignal, Instance, Module, ResetSignal, Signal
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
+__all__ = ["NetworkHarness", "LFSR_TAPS"]
 
-__all__ = ["NetworkHarness"]
-
-
-class _Lfsr:
-    """32-bit Galois LFSR (taps 32, 22, 2, 1), advanced every cycle."""
-
-    TAPS = 0x80200003
-
-    def __init__(self, m, seed, name):
-        self.state = Signal(32, init=seed, name=name)
-        lsb = self.state[0]
-        nxt = (self.state >> 1) ^ (lsb.replicate(32) & self.TAPS)
-        m.d.sync += self.state.eq(nxt)
+LFSR_TAPS = 0x80200003  # 32-bit Galois LFSR (taps 32, 22, 2, 1), advanced every cycle
+SEED_IN, SEED_OUT = 0x1D872B41, 0x5EED1234
 
 
-class _Ports:
-    """Stand-in for the design's ``i`` / ``o`` streams, wired to an instance of the emitted module."""
-
-    def __init__(self, width):
-        self.payload, self.valid, self.ready = Signal(width), Signal(), Signal()
-
-
-class NetworkHarness(wiring.Component):
+class NetworkHarness:
     """Parameters: ``top`` (name of the emitted Verilog module under test), the input layout's
     ``image_beats`` and ``beat_bits``, and the output beat width ``out_bits``."""
 
     def __init__(self, top: str, image_beats: int, beat_bits: int, out_bits: int):
         self.top = top
-        self.image_beats, self.beat_bits, self.out_bits = image_beats, beat_bits, out_bits
-        super().__init__({
-            "img": In(stream.Signature(image_beats * beat_bits)),
-            "res_data": Out(out_bits),
-            "res_cycle": Out(32),
-            "res_count": Out(32),
-            "start_cycle": Out(32),
-            "cycle": Out(32),
-            "stress": In(1),
-            "clk": In(1),
-        })
+        self.image_beats, self.beat_bits, self.out_bits = int(image_beats), int(beat_bits), int(out_bits)
 
-    def elaborate(self, platform):
-        m = Module()
-        # clock from the top-level port, reset from a power-on counter (not an input: see above)
-        m.domains.sync = ClockDomain("sync")
-        m.domains.por = ClockDomain("por", reset_less=True)
-        m.d.comb += [ClockSignal("sync").eq(self.clk), ClockSignal("por").eq(self.clk)]
-        por = Signal(5, init=0)
-        with m.If(~por[4]):
-            m.d.por += por.eq(por + 1)
-        m.d.comb += ResetSignal("sync").eq(~por[4])
-        stress = Signal()
-        m.d.sync += stress.eq(self.stress)
-        dut_i, dut_o = _Ports(self.beat_bits), _Ports(self.out_bits)
-        m.submodules.dut = Instance(
-            self.top, i_clk=ClockSignal(), i_rst=ResetSignal(),
-            i_i__payload=dut_i.payload, i_i__valid=dut_i.valid, o_i__ready=dut_i.ready,
-            o_o__payload=dut_o.payload, o_o__valid=dut_o.valid, i_o__ready=dut_o.ready,
-        )
+    @property
+    def image_bits(self) -> int:
+        return self.image_beats * self.beat_bits
 
-        class dut:  # noqa: N801 - reads like the component it stands for
-            i, o = dut_i, dut_o
+    def verilog(self, name: str = "bitfold_harness") -> str:
+        n, bb, ob, img = self.image_beats, self.beat_bits, self.out_bits, self.image_bits
+        lb = max(1, n.bit_length())
+        return f"""// bitfold network harness (simulation only): {n} beats of {bb} bits per image, {ob}-bit results
+module {name} (
+  input clk,
+  input [{img - 1}:0] img__payload,
+  input img__valid,
+  output img__ready,
+  output reg [{ob - 1}:0] res_data,
+  output reg [31:0] res_cycle,
+  output reg [31:0] res_count,
+  output reg [31:0] start_cycle,
+  output reg [31:0] cycle,
+  input stress
+);
+  reg [4:0] por = 5'd0;
+  wire rst = ~por[4];
+  always @(posedge clk) if (~por[4]) por <= por + 5'd1;
 
-        m.d.sync += self.cycle.eq(self.cycle + 1)
-        gap_in = _Lfsr(m, 0x1D872B41, "lfsr_in")
-        gap_out = _Lfsr(m, 0x5EED1234, "lfsr_out")
-        idle_in = stress & (gap_in.state[:2] == 0)
-        stall_out = stress & (gap_out.state[:2] == 0)
+  reg stress_r;
+  reg [31:0] lfsr_in, lfsr_out;
+  wire idle_in = stress_r & (lfsr_in[1:0] == 2'd0);
+  wire stall_out = stress_r & (lfsr_out[1:0] == 2'd0);
 
-        # staging register -> shift register of beats
-        stage, stage_valid = Signal(len(self.img.payload)), Signal()
-        shreg, left = Signal(len(self.img.payload)), Signal(range(self.image_beats + 1))
-        m.d.comb += self.img.ready.eq(~stage_valid)
-        with m.If(self.img.valid & self.img.ready):
-            m.d.sync += [stage.eq(self.img.payload), stage_valid.eq(1)]
-        beat_taken = dut.i.valid & dut.i.ready
-        m.d.comb += [dut.i.payload.eq(shreg[:self.beat_bits]), dut.i.valid.eq((left != 0) & ~idle_in)]
-        refill = (left == 0) | ((left == 1) & beat_taken)
-        with m.If(beat_taken):
-            m.d.sync += [shreg.eq(shreg >> self.beat_bits), left.eq(left - 1)]
-            with m.If(left == self.image_beats):
-                m.d.sync += self.start_cycle.eq(self.cycle)
-        with m.If(refill & stage_valid):  # img.ready is low while stage_valid: no clash
-            m.d.sync += [shreg.eq(stage), left.eq(self.image_beats), stage_valid.eq(0)]
+  wire [{bb - 1}:0] i_payload;
+  wire i_valid, i_ready;
+  wire [{ob - 1}:0] o_payload;
+  wire o_valid, o_ready;
+  {self.top} dut (
+    .clk(clk), .rst(rst),
+    .i__payload(i_payload), .i__valid(i_valid), .i__ready(i_ready),
+    .o__payload(o_payload), .o__valid(o_valid), .o__ready(o_ready)
+  );
 
-        # results
-        m.d.comb += dut.o.ready.eq(~stall_out)
-        with m.If(dut.o.valid & dut.o.ready):
-            m.d.sync += [self.res_data.eq(dut.o.payload), self.res_cycle.eq(self.cycle),
-                         self.res_count.eq(self.res_count + 1)]
-        return m
+  reg [{img - 1}:0] stage0, stage1, shreg;
+  reg [1:0] count;
+  reg ready;
+  reg [{lb - 1}:0] left;
+  assign img__ready = ready;
+  assign i_payload = shreg[{bb - 1}:0];
+  assign i_valid = (left != {lb}'d0) & ~idle_in;
+  assign o_ready = ~stall_out;
+  wire beat_taken = i_valid & i_ready;
+  wire refill = (left == {lb}'d0) | ((left == {lb}'d1) & beat_taken);
+  wire push = img__valid & ready;
+  wire pop = refill & (count != 2'd0);
+  wire [1:0] count_next = count + {{1'b0, push}} - {{1'b0, pop}};
+
+  always @(posedge clk) begin
+    if (rst) begin
+      stress_r <= 1'b0;
+      lfsr_in <= 32'h{SEED_IN:08x};
+      lfsr_out <= 32'h{SEED_OUT:08x};
+      count <= 2'd0;
+      ready <= 1'b1;
+      left <= {lb}'d0;
+      cycle <= 32'd0;
+      res_count <= 32'd0;
+      res_cycle <= 32'd0;
+      start_cycle <= 32'd0;
+      res_data <= {ob}'d0;
+    end else begin
+      stress_r <= stress;
+      lfsr_in <= (lfsr_in >> 1) ^ ({{32{{lfsr_in[0]}}}} & 32'h{LFSR_TAPS:08x});
+      lfsr_out <= (lfsr_out >> 1) ^ ({{32{{lfsr_out[0]}}}} & 32'h{LFSR_TAPS:08x});
+      cycle <= cycle + 32'd1;
+      if (beat_taken) begin
+        shreg <= shreg >> {bb};
+        left <= left - {lb}'d1;
+        if (left == {lb}'d{n}) start_cycle <= cycle;
+      end
+      if (pop) begin  // after the shift: a refill wins
+        shreg <= stage0;
+        left <= {lb}'d{n};
+        stage0 <= stage1;
+      end
+      if (push) begin  // into the first free entry (after a pop, entries move down by one)
+        if (count_next == 2'd1) stage0 <= img__payload;
+        else stage1 <= img__payload;
+      end
+      count <= count_next;
+      ready <= count_next < 2'd2;
+      if (o_valid & o_ready) begin
+        res_data <= o_payload;
+        res_cycle <= cycle;
+        res_count <= res_count + 32'd1;
+      end
+    end
+  end
+endmodule
+"""

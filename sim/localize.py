@@ -11,20 +11,20 @@ from amaranth.sim import Simulator
 
 from hw.ir import interp
 from hw.ir.graph import Conv, Dense, MaxPool
-from hw.plan import QueueKind, plan_graph
+from hw.plan import Popcount, QueueKind, plan_graph
 
 from .stream import amaranth_put
 
 __all__ = ["localize", "layer_outputs"]
 
 
-def layer_outputs(graph, codes, max_cycles=200_000, trace=None, queues=QueueKind.IMAGE):
+def layer_outputs(graph, codes, max_cycles=200_000, trace=None, queues=QueueKind.SIZED, popcount=Popcount()):
     """Run one image (``codes`` of the input shape) through the Amaranth model of the design and
     return ``{layer name: list of output beats}`` for every layer. If ``trace`` is a dict, it
     receives ``{layer name: (valid, ready) per cycle}``, a waveform of every layer's output stream."""
     from hw.rtl.build import dataflow
 
-    plan = plan_graph(graph, queues)
+    plan = plan_graph(graph, queues, popcount)
     inl = plan.input
     # beats per image on each layer's output: one per window for window layers, else one vector
     expect = {layer.name: layer.window.windows if layer.window else 1 for layer in plan.layers}
@@ -75,12 +75,12 @@ def _decode(node, beats):
     return np.array([(beats[0] >> k) & 1 for k in range(c)], dtype=np.uint8)
 
 
-def localize(graph, codes, design=None, queues=QueueKind.IMAGE) -> dict:
+def localize(graph, codes, design=None, queues=QueueKind.SIZED, popcount=Popcount()) -> dict:
     """``{"layer", "channel", "position", "note"}`` for the first layer whose hardware output
     differs from the reference on this image. ``design`` is the graph the hardware was built from,
     if it differs from the reference's (tests use this to plant a fault)."""
     ref = interp.run(graph, codes[None], from_codes=True, keep=True)
-    seen = layer_outputs(design or graph, codes, queues=queues)
+    seen = layer_outputs(design or graph, codes, queues=queues, popcount=popcount)
     nodes = list(graph.nodes)
     for name, beats in seen.items():
         if name not in {n.name for n in nodes}:

@@ -70,10 +70,11 @@ def _port_rules(text: str, top: str) -> str:
     """Verilator control rules making the top module's ports visible to cocotb: inputs writable,
     outputs read-only. Nothing else is public: a signal cocotb could write must be re-evaluated on
     every input change, which would put the whole design in Verilator's per-toggle region."""
-    body = text[text.index(f"module {top}("):]
+    body = text[re.search(rf"module\s+{re.escape(top)}\s*\(", text).start():]
     body = body[:body.index("endmodule")]
     rules = ["`verilator_config"]
-    for m in re.finditer(r"^\s*(input|output)\s+(?:\[[^\]]*\]\s*)?([A-Za-z_][A-Za-z0-9_$]*)\s*;", body, re.M):
+    for m in re.finditer(r"^\s*(input|output)\s+(?:reg\s+|wire\s+)?(?:\[[^\]]*\]\s*)?([A-Za-z_][A-Za-z0-9_$]*)"
+                         r"\s*[,;]?\s*(?://.*)?$", body, re.M):
         kind = "public_flat_rw" if m.group(1) == "input" else "public_flat_rd"
         rules.append(f'{kind} -module "{top}" -var "{m.group(2)}"')
     return "\n".join(rules) + "\n"

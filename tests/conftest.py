@@ -40,19 +40,23 @@ def foreign_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory):
-    """``trained(model)``: a run folder of a zoo model trained for one epoch, once per session
-    (the hardware flow's correctness does not depend on accuracy)."""
-    from bitfold.flow import train_run
+def zoo_root(tmp_path_factory):
+    """One folder of trained zoo runs for the whole test session, shared by the xdist workers
+    (``trained_run`` makes them take turns) and by the notebooks: each model trains once."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "zoo"
+    root.mkdir(exist_ok=True)
+    return root
 
-    cache = {}
+
+@pytest.fixture(scope="session")
+def trained(zoo_root):
+    """``trained(model)``: a run folder of a zoo model trained for one epoch (shared: tests copy it
+    before changing it; the hardware flow's correctness does not depend on accuracy)."""
+    from bitfold.flow import trained_run
 
     def make(model, epochs=1):
-        if (model, epochs) not in cache:
-            path = tmp_path_factory.mktemp("zoo") / model
-            train_run(model, path, epochs=epochs, progress=False)
-            cache[model, epochs] = path
-        return cache[model, epochs]
+        return trained_run(model, zoo_root / (model if epochs == 1 else f"{model}-e{epochs}"), epochs)
 
     return make
 

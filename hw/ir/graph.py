@@ -105,31 +105,34 @@ class Folding:
     """How a binary layer is folded onto hardware (set by the ``fold`` pass, sized by ``size``).
 
     ``pe`` output channels in parallel (divides O), ``simd`` input elements per cycle (divides K),
-    weight ``mode`` (:class:`WeightMode`). Everything that follows from these (widths, memory
-    shapes, cycles) is computed in the layer's hardware plan (:mod:`hw.plan`), not stored here.
+    weight ``mode`` (:class:`WeightMode`), and for a convolution ``windows``: output positions
+    computed at once (divides the output width). Everything that follows from these (widths,
+    memory shapes, cycles) is computed in the layer's hardware plan (:mod:`hw.plan`), not stored
+    here.
     """
 
     pe: int
     simd: int
     mode: WeightMode = WeightMode.MEMORY
+    windows: int = 1
 
     def __post_init__(self):
-        for what in ("pe", "simd"):
+        for what in ("pe", "simd", "windows"):
             v = getattr(self, what)
             if isinstance(v, bool) or not isinstance(v, int | np.integer):
-                raise BitfoldError(f"{what.upper()} must be an integer, not {v!r}")
+                raise BitfoldError(f"{what.upper() if what != 'windows' else what} must be an integer, not {v!r}")
             object.__setattr__(self, what, int(v))
         if self.mode not in tuple(WeightMode):
             raise BitfoldError(f"weight mode must be 'memory' or 'constant', not {self.mode!r}")
         object.__setattr__(self, "mode", WeightMode(self.mode))
 
     def to_dict(self):
-        return {"pe": self.pe, "simd": self.simd, "mode": str(self.mode)}
+        return {"pe": self.pe, "simd": self.simd, "mode": str(self.mode), "windows": self.windows}
 
     @classmethod
     def from_dict(cls, d):
         # IR files written before the hardware plan existed also stored derived widths: ignore them
-        return cls(d["pe"], d["simd"], d.get("mode", WeightMode.MEMORY))
+        return cls(d["pe"], d["simd"], d.get("mode", WeightMode.MEMORY), d.get("windows", 1))
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,6 +160,9 @@ class Quantize(Node):
     (e.g. ``(("mul", 2.0), ("sub", 1.0))``). Then, if ``bipolar``: bit = (x >= 0) (QONNX
     ``BipolarQuant``, or a 1-bit signed ``Quant``). Otherwise QONNX ``Quant``:
     ``clip(round(x / scale + zero_point))`` with ``rounding`` a numpy rounding mode name.
+
+    ``pixels``: in hardware, the pixels (or, for a vector input, the elements) the input stream
+    carries per beat, set with the folding.
     """
 
     pre: tuple = ()
@@ -167,6 +173,7 @@ class Quantize(Node):
     signed: bool = False
     narrow: bool = False
     rounding: str = "ROUND"
+    pixels: int = 1
 
 
 @dataclass(frozen=True, eq=False)

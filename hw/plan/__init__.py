@@ -17,14 +17,16 @@ from .memory import MemoryStyle, memory_style
 from .mst import MSTPlan
 from .mvtu import MVTUPlan
 from .outputs import ScoreOut, ThresholdOut, hw_thresholds
-from .stream import ArgMaxPlan, FifoPlan, GatherPlan, OrPoolPlan, QueueKind, SkidPlan
+from .popcount import CompressorTreePlan, Popcount, PopcountStyle
+from .stream import ArgMaxPlan, FifoPlan, GatherPlan, OrPoolPlan, QueueKind, SkidPlan, SplitPlan
 from .tree import AdderTreePlan
 from .units import UNIT_TYPES
 from .window import WindowPlan
 
 __all__ = [
     "Plan", "LayerPlan", "Stage", "plan_graph", "builds_mst", "hw_weights", "auto_folding", "fastest",
-    "MVTUPlan", "MSTPlan", "JetPlan", "WindowPlan", "OrPoolPlan", "GatherPlan", "FifoPlan", "SkidPlan",
+    "MVTUPlan", "MSTPlan", "JetPlan", "WindowPlan", "OrPoolPlan", "GatherPlan", "SplitPlan", "FifoPlan", "SkidPlan",
     "ArgMaxPlan", "AdderTreePlan", "ThresholdOut", "ScoreOut", "hw_thresholds", "QueueKind", "MemoryStyle",
-    "memory_style", "InputLayout", "OutputLayout", "input_layout", "output_layout", "UNIT_TYPES",
+    "memory_style", "InputLayout", "OutputLayout", "input_layout", "output_layout", "UNIT_TYPES", "Popcount",
+    "PopcountStyle", "CompressorTreePlan",
 ]

@@ -4,7 +4,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .layout import InputLayout, OutputLayout
-from .stream import ArgMaxPlan, GatherPlan, QueueKind
+from .mvtu import InputMode, MVTUPlan
+from .popcount import Popcount
+from .stream import ArgMaxPlan, GatherPlan, QueueKind, SplitPlan
 from .timing import conv_cycles, window_times
 from .units import UNIT_TYPES
 from .window import WindowPlan
@@ -27,11 +29,12 @@ class Stage:
 @dataclass(frozen=True, eq=False)
 class LayerPlan:
     """The hardware of one IR layer (or the class unit at the end): the stages that compute it, in
-    order (a window generator first for convolutions and pooling), and the queue after them.
+    order (width converters, then a window generator for convolutions and pooling, then the unit),
+    and the queue after them (units with an output queue of their own have none).
 
     ``name`` is the IR layer's name (``argmax`` for the class unit), ``op`` its IR op (``ArgMax``
-    for the class unit); ``note`` says why a layer was not built as asked (an MST schedule left
-    unused)."""
+    for the class unit); ``in_beats``: beats per image on its input; ``note`` says why a layer
+    was not built as asked (an MST schedule left unused)."""
 
     name: str
     op: str
@@ -39,6 +42,7 @@ class LayerPlan:
     queue: Stage | None = None
     note: str | None = None
     source: object = field(default=None, repr=False)  # the IR node, when there is one
+    in_beats: int = 1
 
     @property
     def stages(self) -> tuple:
@@ -51,8 +55,12 @@ class LayerPlan:
 
     @property
     def window(self) -> WindowPlan | None:
-        first = self.compute[0].unit
-        return first if isinstance(first, WindowPlan) else None
+        return next((s.unit for s in self.compute if isinstance(s.unit, WindowPlan)), None)
+
+    @property
+    def out_beats(self) -> int:
+        """Beats per image on the layer's output."""
+        return self._walk()[1]
 
     @property
     def queue_latency(self) -> int:
@@ -66,22 +74,66 @@ class LayerPlan:
 
     @property
     def cycles_per_image(self) -> int:
-        """Cycles per image this layer needs: a window walk feeding its unit (:func:`conv_cycles`),
-        a vector unit's cycles per vector, a gatherer's beats, one for the class unit."""
-        unit = self.unit
-        if self.window is not None:
-            return conv_cycles(self.window.steps, self.window.ends, unit.cycles_per_vector)
-        if isinstance(unit, GatherPlan):
-            return unit.count
-        return unit.cycles_per_vector
+        """Cycles per image this layer needs: the most any of its stages needs (a window walk
+        feeding its unit: :func:`conv_cycles`; a unit: its cycles per item times its items; a
+        width converter: the beats on its wider-counted side)."""
+        return self._walk()[0]
+
+    def _walk(self):
+        """``(cycles per image, output beats per image)``, stage by stage."""
+        units = [s.unit for s in self.compute]
+        cycles, beats, i = 0, self.in_beats, 0
+        while i < len(units):
+            u = units[i]
+            if isinstance(u, GatherPlan):
+                cycles, beats = max(cycles, beats), beats // u.count
+            elif isinstance(u, SplitPlan):
+                beats *= u.count
+                cycles = max(cycles, beats)
+            elif isinstance(u, WindowPlan):
+                consumer = units[i + 1]
+                cycles = max(cycles, conv_cycles(u.steps, u.ends, consumer.cycles_per_vector))
+                beats = u.groups
+                i += 1
+            elif isinstance(u, MVTUPlan) and u.input == InputMode.CHUNK:
+                cycles, beats = max(cycles, beats, beats // u.sf * u.cycles_per_vector), beats // u.sf
+            else:
+                cycles = max(cycles, beats * u.cycles_per_vector)
+            i += 1
+        return cycles, beats
 
     def arrivals(self, arrive: list) -> list:
-        """Ready cycles of this layer's output items (pixels, or one vector), given the ready cycles
-        of its input items, through an empty pipeline without stalls."""
-        done = self.unit.latency + self.queue_latency
-        if self.window is not None:
-            return window_times(arrive, self.window, self.unit.cycles_per_vector, done)
-        return [arrive[-1] + done]
+        """Ready cycles of this layer's output beats, given the ready cycles of its input beats,
+        through an empty pipeline without stalls."""
+        units = [s.unit for s in self.compute]
+        queue = self.queue_latency
+        i = 0
+        while i < len(units):
+            u = units[i]
+            last = i == len(units) - 1 or (isinstance(u, WindowPlan) and i + 1 == len(units) - 1)
+            tail = queue if last else 0
+            if isinstance(u, GatherPlan):
+                arrive = _paced([arrive[j + u.count - 1] + u.latency for j in range(0, len(arrive), u.count)], 1)
+            elif isinstance(u, SplitPlan):
+                out, t = [], -1
+                for a in arrive:
+                    for _ in range(u.count):
+                        t = max(t + 1, a + u.latency)
+                        out.append(t)
+                arrive = out
+            elif isinstance(u, WindowPlan):
+                consumer = units[i + 1]
+                arrive = window_times(arrive, u, consumer.cycles_per_vector, consumer.latency + tail)
+                i += 1
+                tail = 0
+            elif isinstance(u, MVTUPlan) and u.input == InputMode.CHUNK:
+                arrive = _paced([arrive[j + u.sf - 1] + u.latency for j in range(0, len(arrive), u.sf)],
+                                u.cycles_per_vector)
+            else:
+                arrive = _paced([a + u.latency for a in arrive], u.cycles_per_vector)
+            arrive = [a + tail for a in arrive]
+            i += 1
+        return arrive
 
     @property
     def register_bits(self) -> int:
@@ -94,7 +146,8 @@ class LayerPlan:
 
 @dataclass(frozen=True, eq=False)
 class Plan:
-    """A whole design: layers in dataflow order, the top-level stream layouts, and the queue kind.
+    """A whole design: layers in dataflow order, the top-level stream layouts, the queue kind and
+    how its binary units count bits.
 
     Every timing and storage figure of the design is computed here from the units' plans:
     :attr:`layer_cycles`, :attr:`cycles_per_image`, :attr:`latency`, per-layer register and memory
@@ -104,6 +157,7 @@ class Plan:
     input: InputLayout
     output: OutputLayout
     queues: QueueKind = QueueKind.IMAGE
+    popcount: Popcount = Popcount()
 
     def __post_init__(self):
         object.__setattr__(self, "layers", tuple(self.layers))
@@ -154,3 +208,11 @@ class Plan:
     @property
     def class_unit(self) -> ArgMaxPlan:
         return self.layers[-1].unit
+
+
+def _paced(times, period):
+    """Ready cycles of items that leave a unit at most one per ``period`` cycles."""
+    out = []
+    for t in times:
+        out.append(t if not out else max(t, out[-1] + period))
+    return out

@@ -9,6 +9,7 @@ from ..errors import BitfoldError
 from ..passes.fold import divisors
 from .memory import range_bits
 from .outputs import ThresholdOut
+from .stream import FifoPlan
 from .tree import AdderTreePlan
 
 __all__ = ["JetPlan"]
@@ -32,6 +33,10 @@ class JetPlan:
     output : ThresholdOut
     in_bits, in_signed :
         0 for a binary input (a bit b counts as 2b - 1); else the width of an integer element.
+    vectors : int
+        M windows per beat, each with its own datapath.
+    out_depth : int or None
+        Entries of the output queue, at least :attr:`credits` (None: that many).
     reg_every : int
     """
 
@@ -41,6 +46,8 @@ class JetPlan:
     output: ThresholdOut
     in_bits: int = 0
     in_signed: bool = False
+    vectors: int = 1
+    out_depth: int | None = None
     reg_every: int = 2
 
     def __post_init__(self):
@@ -95,11 +102,11 @@ class JetPlan:
 
     @property
     def i_width(self) -> int:
-        return 9 * self.channels * self.element_bits
+        return self.vectors * 9 * self.channels * self.element_bits
 
     @property
     def o_width(self) -> int:
-        return self.o
+        return self.vectors * self.o
 
     def pe_terms(self, p) -> list:
         """The (channel, jet) pairs PE ``p`` ever adds (over its output channel in every group)."""
@@ -122,19 +129,35 @@ class JetPlan:
 
     @property
     def latency(self) -> int:
-        """Cycles from offering a window to its result being offered on ``o`` when nothing stalls:
-        the jet register, ``nf`` groups through the term register, the adder tree, the output
-        register."""
-        return self.nf + 2 + self.tree.latency
+        """Cycles from offering a window to its result being offered on ``o`` when nothing else is
+        in the unit: the jet register, ``nf`` groups through the term register, the adder tree, the
+        compare, the output queue."""
+        return 1 + self.nf + self.tree.latency + 1 + FifoPlan.latency
+
+    @property
+    def credits(self) -> int:
+        """Output queue entries that let a window start every ``nf`` cycles while the queue drains."""
+        return -(-(self.latency + 1) // self.nf) + 1
+
+    @property
+    def queue(self) -> FifoPlan:
+        return FifoPlan(self.o_width, max(self.out_depth or 0, self.credits) + 1)
 
     @property
     def register_bits(self) -> int:
-        """As elaborated: the jet register, busy and group counters, the term registers, the trees
-        and the flags beside them, the group assembly, the output register."""
-        g = range_bits(max(2, self.nf))
+        """As elaborated: the jet registers, busy and group counters, the term registers, the trees
+        and the flags beside them, the compare, the group assembly, the credit counter and the
+        output queue."""
+        g = range_bits(self.nf) if self.nf > 1 else 0
+        vec = self.vectors
         terms = sum(len(self.pe_terms(p)) for p in range(self.pe)) * self.jet_width
-        trees = self.pe * self.tree.register_bits + self.tree.latency * (1 + g)
-        return (9 * self.channels * self.jet_width + 1 + g + 1 + g + terms + trees + (self.nf - 1) * self.pe
-                + 1 + self.o)
+        per_vector = (9 * self.channels * self.jet_width + terms + self.pe * self.tree.register_bits + self.pe
+                      + (self.nf - 1) * self.pe)
+        flags = 1 + g
+        avail = 1 if self.nf > 1 else 0
+        return (vec * per_vector + 1 + g + avail + flags * (1 + self.tree.latency + 1)
+                + range_bits(self.queue.entries + 1) + 1 + self.queue.register_bits)
 
-    memory_bits = 0
+    @property
+    def memory_bits(self) -> int:
+        return self.queue.memory_bits

@@ -1,10 +1,11 @@
 """How IR tensors travel on the top-level streams, shared by the plan, the simulators and the
 tests (so a layout is defined once).
 
-Input: one beat per pixel in raster order (for a vector input, one beat per element); a beat holds
-the pixel's channels, element ``c`` in bits ``[c*b, (c+1)*b)``, ``b`` = 1 for binary inputs (the
-bit itself) or the integer code width (two's complement when signed). An image is the
-concatenation of its beats, beat 0 in the least significant bits.
+Input: ``P`` pixels per beat in raster order (for a vector input, ``P`` elements), ``P`` chosen with
+the folding; a pixel holds its channels, element ``c`` of pixel ``j`` of a beat in bits
+``[(j*C + c)*b, (j*C + c + 1)*b)``, ``b`` = 1 for binary inputs (the bit itself) or the integer code
+width (two's complement when signed). An image is the concatenation of its beats, beat 0 in the
+least significant bits (so the packing of an image does not depend on ``P``).
 
 Output: one beat per image: the class in the low ``class_bits`` bits, then the scores, class ``c``
 at ``class_bits + c*w``, ``w``-bit two's complement.
@@ -21,15 +22,19 @@ __all__ = ["InputLayout", "OutputLayout", "input_layout", "output_layout"]
 
 @dataclass(frozen=True)
 class InputLayout:
+    """``pixels`` pixels (of ``channels`` elements; for a vector input, elements) per beat,
+    ``beats`` beats per image."""
+
     shape: tuple
     channels: int
     element_bits: int
     signed: bool
     beats: int
+    pixels: int = 1
 
     @property
     def beat_bits(self) -> int:
-        return self.channels * self.element_bits
+        return self.pixels * self.channels * self.element_bits
 
     @property
     def image_bits(self) -> int:
@@ -82,11 +87,12 @@ class OutputLayout:
 
 def input_layout(graph: Graph) -> InputLayout:
     t = graph.nodes[0].out
+    p = graph.nodes[0].pixels
     if len(t.shape) == 3:
-        channels, beats = t.shape[0], t.shape[1] * t.shape[2]
+        channels, beats = t.shape[0], t.shape[1] * t.shape[2] // p
     else:
-        channels, beats = 1, t.shape[0]
-    return InputLayout(t.shape, channels, t.bits, t.kind == Kind.INT and t.lo < 0, beats)
+        channels, beats = 1, t.shape[0] // p
+    return InputLayout(t.shape, channels, t.bits, t.kind == Kind.INT and t.lo < 0, beats, p)
 
 
 def output_layout(graph: Graph) -> OutputLayout:

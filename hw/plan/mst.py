@@ -7,8 +7,10 @@ import numpy as np
 
 from ..errors import BitfoldError
 from ..ir.schedule import Schedule
+from .memory import range_bits
 from .outputs import ThresholdOut
-from .tree import AdderTreePlan
+from .popcount import Popcount
+from .stream import FifoPlan
 
 __all__ = ["MSTPlan"]
 
@@ -29,14 +31,23 @@ class MSTPlan:
     schedule : Schedule
     output : ThresholdOut
         Thresholds on the popcount.
+    vectors : int
+        M vectors per beat, each with its own datapath (the windows of a convolution's output group).
+    out_depth : int or None
+        Entries of the output queue, at least :attr:`credits` (None: that many).
     reg_every : int
+    popcount : Popcount
+        How each channel's XNOR-popcount over its positions is built (constant weights).
     """
 
     name: str
     weights: np.ndarray
     schedule: Schedule
     output: ThresholdOut
+    vectors: int = 1
+    out_depth: int | None = None
     reg_every: int = 2
+    popcount: Popcount = Popcount()
 
     def __post_init__(self):
         w = np.asarray(self.weights)
@@ -56,11 +67,11 @@ class MSTPlan:
 
     @property
     def i_width(self) -> int:
-        return self.k
+        return self.vectors * self.k
 
     @property
     def o_width(self) -> int:
-        return self.o
+        return self.vectors * self.o
 
     @cached_property
     def deltas(self) -> tuple:
@@ -69,8 +80,11 @@ class MSTPlan:
 
     @cached_property
     def trees(self) -> tuple:
-        """Per channel: its tree over its positions (at least one term)."""
-        return tuple(AdderTreePlan(max(1, len(d)), 1, reg_every=self.reg_every) for d in self.deltas)
+        """Per channel: its XNOR-popcount over its positions with the channel's constant weights
+        there (a channel equal to its parent counts nothing: one lane of weight 1, fed a 0)."""
+        return tuple(self.popcount.plan(len(d), self.weights[c, d], self.reg_every) if len(d)
+                     else self.popcount.plan(1, np.ones(1, np.uint8), self.reg_every)
+                     for c, d in enumerate(self.deltas))
 
     @property
     def xnors(self) -> int:
@@ -90,19 +104,35 @@ class MSTPlan:
         return 1
 
     @property
+    def credits(self) -> int:
+        """Output queue entries that let a vector enter every cycle while the queue drains: every
+        result in flight has its entry."""
+        return self.latency + 2
+
+    @property
+    def queue(self) -> FifoPlan:
+        return FifoPlan(self.o_width, max(self.out_depth or 0, self.credits) + 1)
+
+    @property
     def latency(self) -> int:
         """Cycles from offering a vector to its result being offered: input register, trees, the
-        roots' stage, one stage per depth level below it, output register."""
-        return 1 + self.tree_latency + 1 + self.schedule.max_depth + 1
+        roots' stage, one stage per depth level below it, the output queue."""
+        return 1 + self.tree_latency + 1 + self.schedule.max_depth + FifoPlan.latency
 
     @property
     def register_bits(self) -> int:
-        """As elaborated: the input register and its valid, each tree and its padding to the common
-        latency, the valid beside the trees, per channel a popcount and a bit at its level, the
-        waiting partial counts and bits, the stage valids, the output register."""
+        """As elaborated: the input register and its valid, per vector each tree and its padding to
+        the common latency, per channel its bit at its level (and its count, if it has children),
+        the waiting partial counts and bits; the valids beside them; the credit counter and the
+        output queue."""
         lat, depths, dmax = self.tree_latency, self.schedule.depths, self.schedule.max_depth
+        parents = set(self.schedule.parents)
         trees = sum(t.register_bits + (lat - t.latency) * t.out_width for t in self.trees)
         waiting = sum(d * t.out_width + (dmax - d) for d, t in zip(depths, self.trees, strict=True))
-        return self.k + 1 + trees + lat + self.o * (self.pop_bits + 1) + waiting + dmax + 1 + 1 + self.o
+        per_vector = trees + self.o + sum(self.pop_bits for c in range(self.o) if c in parents) + waiting
+        return (self.vectors * (self.k + per_vector) + 1 + lat + dmax + 1
+                + range_bits(self.queue.entries + 1) + 1 + self.queue.register_bits)
 
-    memory_bits = 0
+    @property
+    def memory_bits(self) -> int:
+        return self.queue.memory_bits

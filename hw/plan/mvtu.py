@@ -1,6 +1,7 @@
 """The matrix-vector-threshold unit: one binary-weight layer folded PE x SIMD."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cached_property
 
 import numpy as np
@@ -10,19 +11,38 @@ from ..ir.graph import WeightMode
 from ..passes.fold import divisors
 from .memory import MemoryStyle, memory_style, range_bits
 from .outputs import ScoreOut, ThresholdOut
+from .popcount import Popcount
+from .stream import FifoPlan
 from .tree import AdderTreePlan
 
-__all__ = ["MVTUPlan"]
+__all__ = ["MVTUPlan", "InputMode"]
+
+
+class InputMode(StrEnum):
+    """How vectors arrive on an MVTU's input stream."""
+
+    VECTOR = "vector"  # a beat holds whole vectors (``vectors`` of them: the windows of a convolution)
+    CHUNK = "chunk"    # a beat holds ``simd`` elements of one vector; ``k / simd`` beats make a vector
 
 
 @dataclass(frozen=True, eq=False)
 class MVTUPlan:
     """Everything about an MVTU that is not logic (built by :class:`hw.rtl.mvtu.MVTU`).
 
-    Each input beat is one whole vector of ``k`` elements. The unit computes ``o`` outputs in
-    ``o / pe`` groups (``nf``) of ``pe`` parallel neurons, each group reading ``simd`` elements per
-    cycle over ``k / simd`` cycles (``sf``), so one vector takes ``nf * sf`` cycles; the next is
-    loaded on the cycle the last chunk of the current one issues.
+    The unit computes ``o`` outputs of each input vector in ``o / pe`` groups (``nf``) of ``pe``
+    parallel neurons, each group reading ``simd`` elements per cycle over ``k / simd`` cycles
+    (``sf``): ``nf * sf`` issue cycles per vector. With ``vectors`` (M) > 1 it computes M vectors at
+    once (the M windows of a convolution's output group), sharing the weights.
+
+    Input (:class:`InputMode`): ``vector`` beats hold M whole vectors, loaded into a register that
+    rotates by ``simd`` elements per issue cycle; ``chunk`` beats hold ``simd`` elements, issued as
+    they arrive when ``nf = 1``, else written into a double-buffered input memory of ``2 * sf``
+    words and read ``nf`` times.
+
+    The datapath never stalls: a vector starts only when the unit's output queue (``out_depth``
+    entries) has room for its result (credits), so no enable fans out to the pipeline. The output
+    queue is the layer's queue: ``out_depth`` is at least :attr:`credits`, more when the link needs
+    it.
 
     Parameters
     ----------
@@ -31,14 +51,21 @@ class MVTUPlan:
         Weight bits ``(o, k)``, 1 meaning +1, columns in the order elements arrive in a vector.
     pe, simd : int
         Output channels in parallel (divides ``o``), input elements per cycle (divides ``k``).
+    output : ThresholdOut or ScoreOut
     in_bits, in_signed :
         0 for a binary input (XNOR + popcount); else the width of an integer input element
         (k-bit x ±1: add where the weight is +1, subtract where it is -1), two's complement if signed.
     mode : WeightMode
         ``memory``: a table of ``nf * sf`` words of ``pe * simd`` bits; ``constant``: hard-wired.
-    output : ThresholdOut or ScoreOut
+    vectors : int
+        M vectors computed at once (``vector`` input only).
+    input : InputMode
+    out_depth : int or None
+        Entries of the output queue, at least :attr:`credits` (None: that many).
     reg_every : int
-        Adder tree levels per pipeline stage.
+        Adder tree levels (compressor stages) per pipeline stage.
+    popcount : Popcount
+        How a binary input's XNOR-popcount is built (see :attr:`popcounts`).
     """
 
     name: str
@@ -49,7 +76,11 @@ class MVTUPlan:
     in_bits: int = 0
     in_signed: bool = False
     mode: WeightMode = WeightMode.MEMORY
+    vectors: int = 1
+    input: InputMode = InputMode.VECTOR
+    out_depth: int | None = None
     reg_every: int = 2
+    popcount: Popcount = Popcount()
 
     def __post_init__(self):
         w = np.asarray(self.weights)
@@ -64,7 +95,10 @@ class MVTUPlan:
         if self.mode not in tuple(WeightMode):
             raise BitfoldError(f"{self.name}: weight mode must be 'memory' or 'constant', not {self.mode!r}")
         object.__setattr__(self, "mode", WeightMode(self.mode))
+        object.__setattr__(self, "input", InputMode(self.input))
         object.__setattr__(self, "in_signed", bool(self.in_signed))
+        if self.vectors < 1 or (self.vectors > 1 and self.input != InputMode.VECTOR):
+            raise BitfoldError(f"{self.name}: {self.vectors} vectors at once need whole-vector input beats")
 
     # -- shape ------------------------------------------------------------------------------------
     @property
@@ -113,18 +147,62 @@ class MVTUPlan:
         return self.output.bits
 
     @property
+    def chunk_bits(self) -> int:
+        return self.simd * self.element_bits
+
+    @property
     def i_width(self) -> int:
-        return self.k * self.element_bits
+        if self.input == InputMode.CHUNK:
+            return self.chunk_bits
+        return self.vectors * self.k * self.element_bits
 
     @property
     def o_width(self) -> int:
-        return self.o * self.out_bits
+        return self.vectors * self.o * self.out_bits
+
+    @property
+    def buffered(self) -> bool:
+        """Chunk input read more than once: through the double-buffered input memory."""
+        return self.input == InputMode.CHUNK and self.nf > 1
+
+    @property
+    def buffer_style(self) -> MemoryStyle:
+        return memory_style(2 * self.sf, self.chunk_bits, read_only=False)
 
     # -- datapath ---------------------------------------------------------------------------------
     @cached_property
     def tree(self) -> AdderTreePlan:
-        """Each PE's tree over ``simd`` terms."""
+        """Each PE's adder tree over ``simd`` signed terms (one per vector), for an integer input."""
         return AdderTreePlan(self.simd, self.term_width, signed=not self.binary, reg_every=self.reg_every)
+
+    @cached_property
+    def popcounts(self) -> tuple:
+        """For a binary input, each PE's XNOR-popcount over ``simd`` lanes (one per vector): with
+        hard-wired weights one plan per PE over its constant weights (the XNOR folds into the
+        first counters), else one plan with variable weights shared by every PE."""
+        if not self.binary:
+            return ()
+        if self.weight_style == MemoryStyle.WIRED:
+            row = self.weight_table[0]
+            return tuple(self.popcount.plan(self.simd, row[p * self.simd:(p + 1) * self.simd], self.reg_every)
+                         for p in range(self.pe))
+        return (self.popcount.plan(self.simd, None, self.reg_every),) * self.pe
+
+    @property
+    def count_latency(self) -> int:
+        """Cycles through the counting stage: the slowest PE's popcount (the others are padded to
+        it), or the adder tree."""
+        if self.binary:
+            return max(p.latency for p in self.popcounts)
+        return self.tree.latency
+
+    @property
+    def count_register_bits(self) -> int:
+        """Flip-flops of one vector's counting stage: every PE's tree and its padding."""
+        if not self.binary:
+            return self.pe * self.tree.register_bits
+        lat = self.count_latency
+        return sum(p.register_bits + (lat - p.latency) * p.out_width for p in self.popcounts)
 
     @cached_property
     def acc_range(self) -> tuple:
@@ -196,29 +274,77 @@ class MVTUPlan:
     # -- timing and storage -------------------------------------------------------------------------
     @property
     def cycles_per_vector(self) -> int:
+        """Issue cycles per input item (M vectors, or one vector of ``sf`` chunks)."""
         return self.depth
 
     @property
+    def pipeline(self) -> int:
+        """Cycles from an issue to its result at the output queue's input: the weight stage, the
+        tree's stages, the accumulator's total, the compare."""
+        return 1 + self.count_latency + 1 + 1
+
+    @property
+    def credits(self) -> int:
+        """Results the pipeline can hold: output queue entries that let a vector start every
+        ``cycles_per_vector`` cycles while the queue drains every cycle (a vector's entry is reserved
+        from its start, at most ``latency + sf`` cycles before its result leaves)."""
+        return -(-(self.latency + self.sf + 1) // self.cycles_per_vector) + 1
+
+    @property
+    def queue(self) -> FifoPlan:
+        """The output queue."""
+        return FifoPlan(self.o_width, max(self.out_depth or 0, self.credits) + 1)
+
+    @property
     def latency(self) -> int:
-        """Cycles from the cycle a vector is offered on ``i`` to the cycle its result is offered on
-        ``o``, when nothing stalls (the convention of every unit plan): the load, ``nf * sf``
-        issue cycles, the weight stage, the tree's stages, the output register."""
-        return self.cycles_per_vector + 2 + self.tree.latency
+        """Cycles from the cycle a vector (its last chunk, for chunk input) is offered on ``i`` to
+        the cycle its result is offered on ``o``, with nothing else in the unit: the load (the
+        vector register's, or the input buffer's write and the start), the issue cycles, the
+        pipeline, the queue."""
+        tail = self.pipeline + FifoPlan.latency
+        if self.input == InputMode.VECTOR:
+            return 1 + self.depth - 1 + tail
+        if self.buffered:
+            return 2 + self.depth - 1 + tail
+        return tail
 
     @property
     def register_bits(self) -> int:
-        """Flip-flops as elaborated: vector register, busy flag, chunk/group/address counters, the
-        rotate flag, the weight stage (flags, group, chunk), the trees' pipeline registers, the
-        flags beside them, accumulators, group assembly and the output register (a memory's read
-        data register is counted in its memory)."""
-        g = range_bits(max(2, self.nf))
-        issue = self.i_width + 1 + range_bits(max(2, self.sf)) + g + range_bits(max(2, self.depth))
-        take = 1 if self.sf > 1 else 0
-        weight_stage = 3 + g + self.simd * self.element_bits
-        trees = self.pe * self.tree.register_bits + self.tree.latency * (3 + g)
-        assembly = (self.nf - 1) * self.pe * self.out_bits
-        return issue + take + weight_stage + trees + self.pe * self.acc_bits + assembly + 1 + self.o_width
+        """Flip-flops as elaborated (see :meth:`storage`)."""
+        return self.storage[0]
 
     @property
     def memory_bits(self) -> int:
-        return 0 if self.weight_style == MemoryStyle.WIRED else self.depth * self.pe * self.simd
+        return self.storage[1]
+
+    @cached_property
+    def storage(self) -> tuple:
+        """``(register bits, memory bits)``: the issue stage (vector register or input buffer
+        pointers, counters), the weight stage (flags, group, chunk), the trees' pipeline registers and
+        the flags beside them, accumulators, totals, the compare register, group assembly, the credit
+        counter and the output queue; memories: the weight table (unless wired), the input buffer,
+        the queue."""
+        def counter(n):  # a counter over range(n); none when n is 1
+            return range_bits(n) if n > 1 else 0
+
+        g, s, a = counter(self.nf), counter(self.sf), counter(self.depth)
+        flags = 1 + (2 if self.sf > 1 else 0) + g  # valid, first and last chunk, group
+        vec = self.vectors
+        if self.input == InputMode.VECTOR:
+            issue = vec * self.k * self.element_bits + 1 + s + g + a + (1 if self.depth > 1 else 0)  # + avail
+        elif self.buffered:
+            issue = 2 + 1 + s + 1 + 1 + s + g + a  # bank flags, write bank and pointer, busy, read bank, counters
+        else:
+            issue = s
+        weight_stage = flags + (0 if self.buffered else vec * self.chunk_bits)
+        trees = vec * self.count_register_bits + self.count_latency * flags
+        totals = vec * self.pe * self.acc_bits * (2 if self.sf > 1 else 1) + 1 + g  # (accumulator,) total, flags
+        finish = vec * self.pe * self.out_bits + 1 + g
+        assembly = vec * (self.nf - 1) * self.pe * self.out_bits
+        credit = range_bits(self.queue.entries + 1) + 1  # the counter and the room flag
+        regs = issue + weight_stage + trees + totals + finish + assembly + credit + self.queue.register_bits
+        weights = 0 if self.weight_style == MemoryStyle.WIRED else self.depth * self.pe * self.simd
+        mem = self.queue.memory_bits + weights
+        if self.buffered:
+            mem += 2 * self.sf * self.chunk_bits
+        return regs, mem

@@ -1,4 +1,4 @@
-"""Small stream units: OR pooling, the gatherer, the queues, the argmax."""
+"""Small stream units: OR pooling, width converters, the queues, the argmax."""
 
 from dataclasses import dataclass
 from enum import StrEnum
@@ -6,24 +6,25 @@ from enum import StrEnum
 from ..errors import BitfoldError
 from .memory import MemoryStyle, memory_style, range_bits
 
-__all__ = ["OrPoolPlan", "GatherPlan", "QueueKind", "FifoPlan", "SkidPlan", "ArgMaxPlan"]
+__all__ = ["OrPoolPlan", "GatherPlan", "SplitPlan", "QueueKind", "FifoPlan", "SkidPlan", "ArgMaxPlan"]
 
 
 @dataclass(frozen=True)
 class OrPoolPlan:
-    """Binary max-pooling of one window: the OR, channel by channel, of ``pixels`` pixels.
-    Registered output, full throughput."""
+    """Binary max-pooling of ``windows`` windows per beat: per window the OR, channel by channel, of
+    its ``pixels`` pixels. Registered output, full throughput."""
 
     pixels: int
     channels: int
+    windows: int = 1
 
     @property
     def i_width(self) -> int:
-        return self.pixels * self.channels
+        return self.windows * self.pixels * self.channels
 
     @property
     def o_width(self) -> int:
-        return self.channels
+        return self.windows * self.channels
 
     cycles_per_vector = 1
     latency = 1
@@ -31,7 +32,7 @@ class OrPoolPlan:
 
     @property
     def register_bits(self) -> int:
-        return self.channels + 1
+        return self.o_width + 1
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,43 @@ class GatherPlan:
         return self.width * (self.count - 1) + range_bits(self.count) + self.o_width + 1
 
 
-class QueueKind(StrEnum):
-    """The queue after every layer: ``image`` (a FIFO deep enough for one image of the layer's
-    output, so layers never stall each other), ``skid`` (a two-entry register slice, least area) or
-    ``none``."""
+@dataclass(frozen=True)
+class SplitPlan:
+    """Wide to narrow: one beat of ``width * count`` bits becomes ``count`` beats of ``width``, the
+    least significant first. The wide beat waits in a register that shifts by ``width`` per beat out;
+    the next wide beat loads as the last narrow one leaves: no bubble."""
 
+    width: int
+    count: int
+
+    def __post_init__(self):
+        if self.width < 1 or self.count < 2:
+            raise BitfoldError(f"Split needs a positive width and a count of at least 2, not {self.width} and "
+                               f"{self.count}")
+
+    @property
+    def i_width(self) -> int:
+        return self.width * self.count
+
+    @property
+    def o_width(self) -> int:
+        return self.width
+
+    latency = 1
+    memory_bits = 0
+
+    @property
+    def register_bits(self) -> int:
+        """The shift register, the beat counter and the valid flag."""
+        return self.i_width + range_bits(self.count) + 1
+
+
+class QueueKind(StrEnum):
+    """The queue after every layer: ``sized`` (as deep as the producer's and consumer's schedules
+    need, see :mod:`hw.plan.queues`), ``image`` (deep enough for one image of the layer's output),
+    ``skid`` (a two-entry register slice, least area) or ``none``."""
+
+    SIZED = "sized"
     IMAGE = "image"
     SKID = "skid"
     NONE = "none"
@@ -133,13 +166,20 @@ class SkidPlan:
 
 @dataclass(frozen=True)
 class ArgMaxPlan:
-    """Class of a score vector (lowest index on ties) and the scores, one registered beat."""
+    """Class of a score vector (lowest index on ties) and the scores: a tree of compare-selects with
+    a register after every level (so each level is one compare), into an output queue with credits
+    (the levels never stall)."""
 
     classes: int
     score_width: int
 
     @property
     def class_bits(self) -> int:
+        return max(1, (self.classes - 1).bit_length())
+
+    @property
+    def levels(self) -> int:
+        """Compare levels of the tree (at least one register stage)."""
         return max(1, (self.classes - 1).bit_length())
 
     @property
@@ -151,9 +191,30 @@ class ArgMaxPlan:
         return self.class_bits + self.i_width
 
     cycles_per_vector = 1
-    latency = 1
-    memory_bits = 0
+
+    @property
+    def latency(self) -> int:
+        """The levels, then the output queue."""
+        return self.levels + FifoPlan.latency
+
+    @property
+    def credits(self) -> int:
+        return self.latency + 2
+
+    @property
+    def queue(self) -> FifoPlan:
+        return FifoPlan(self.o_width, self.credits + 1)
 
     @property
     def register_bits(self) -> int:
-        return self.o_width + 1
+        """Per level: its valid flag, the scores carried along, the candidates' indices and (but
+        after the last level) values; the credit counter and the queue."""
+        bits, n = 0, self.classes
+        for d in range(self.levels):
+            n = (n + 1) // 2 if n > 1 else 1
+            bits += 1 + self.i_width + n * (self.class_bits + (self.score_width if d < self.levels - 1 else 0))
+        return bits + range_bits(self.queue.entries + 1) + 1 + self.queue.register_bits
+
+    @property
+    def memory_bits(self) -> int:
+        return self.queue.memory_bits

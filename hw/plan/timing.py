@@ -35,19 +35,21 @@ def conv_cycles(steps, ends, per_vector, images=4):
 def window_times(arrive, window, per_vector, done_after):
     """Item-level timing of a sliding window + consumer for one image through an empty pipeline.
 
-    ``arrive[p]``: cycle input pixel ``p`` (raster order) becomes available. The walk takes one
-    step per cycle, waits for each input pixel, and emits window ``j`` only once window ``j - 1``
-    was taken; the consumer takes a window every ``per_vector`` cycles and its result is ready
-    ``done_after`` cycles after it took the window. Returns the ready cycle of each output.
+    ``arrive[p]``: cycle input word ``p`` (``in_pixels`` pixels, raster order) becomes available.
+    The walk takes one word per cycle, waits for each input word, and emits group ``j`` only once
+    group ``j - 1`` was taken; the consumer takes a group every ``per_vector`` cycles and its
+    result is ready ``done_after`` cycles after it took the group. Returns the ready cycle of each
+    output group.
     """
-    h, w = window.height, window.width
-    t, l, _, _ = window.pads
+    p = window.in_pixels
+    h, words = window.height, window.width // p
+    t, l = window.pads[0], window.pads[1] // p
     ends = set(window.ends)
     time, take, out = -1, None, []
     for step in range(window.steps):
-        y, x = divmod(step, window.wp)
-        inside = t <= y < t + h and l <= x < l + w
-        time = max(time + 1, arrive[(y - t) * w + (x - l)] if inside else 0)
+        y, x = divmod(step, window.words_per_row)
+        inside = t <= y < t + h and l <= x < l + words
+        time = max(time + 1, arrive[(y - t) * words + (x - l)] if inside else 0)
         if step in ends:
             if take is not None:
                 time = max(time, take)

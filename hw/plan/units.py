@@ -3,9 +3,10 @@
 from .jet import JetPlan
 from .mst import MSTPlan
 from .mvtu import MVTUPlan
-from .stream import ArgMaxPlan, FifoPlan, GatherPlan, OrPoolPlan, SkidPlan
+from .stream import ArgMaxPlan, FifoPlan, GatherPlan, OrPoolPlan, SkidPlan, SplitPlan
 from .window import WindowPlan
 
 __all__ = ["UNIT_TYPES"]
 
-UNIT_TYPES = (MVTUPlan, MSTPlan, JetPlan, WindowPlan, OrPoolPlan, GatherPlan, FifoPlan, SkidPlan, ArgMaxPlan)
+UNIT_TYPES = (MVTUPlan, MSTPlan, JetPlan, WindowPlan, OrPoolPlan, GatherPlan, SplitPlan, FifoPlan, SkidPlan,
+              ArgMaxPlan)

@@ -11,6 +11,7 @@ from ..plan import (
     OrPoolPlan,
     Plan,
     SkidPlan,
+    SplitPlan,
     WindowPlan,
 )
 from .argmax import ArgMax
@@ -22,12 +23,13 @@ from .mvtu import MVTU
 from .or_reduce import OrReduce
 from .skid import SkidBuffer
 from .sliding_window import SlidingWindow
+from .split import Split
 from .stream_fifo import StreamFIFO
 
 __all__ = ["component", "dataflow", "COMPONENTS"]
 
 COMPONENTS = {MVTUPlan: MVTU, MSTPlan: MSTUnit, JetPlan: JetUnit, WindowPlan: SlidingWindow, OrPoolPlan: OrReduce,
-              GatherPlan: Gather, FifoPlan: StreamFIFO, SkidPlan: SkidBuffer, ArgMaxPlan: ArgMax}
+              GatherPlan: Gather, SplitPlan: Split, FifoPlan: StreamFIFO, SkidPlan: SkidBuffer, ArgMaxPlan: ArgMax}
 assert set(COMPONENTS) == set(UNIT_TYPES), "every unit plan has a component"
 
 

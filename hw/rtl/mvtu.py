@@ -4,94 +4,92 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..plan.memory import MemoryStyle
-from ..plan.mvtu import MVTUPlan
+from ..plan.mvtu import InputMode, MVTUPlan
 from .adder_tree import AdderTree
-from .group_output import group_output
+from .compressor_tree import CompressorTree
+from .output_queue import assemble, output_queue
 
 __all__ = ["MVTU"]
 
 
-class MVTU(wiring.Component):
-    """Matrix-vector-threshold unit: one binary-weight layer folded PE x SIMD, built from its
-    :class:`~hw.plan.mvtu.MVTUPlan` (which holds the folding, widths, weight words, latency and
-    storage).
+def _counter(m, name, n):
+    """A counter signal over ``range(n)``, or the constant 0 when ``n`` is 1 (no register)."""
+    return Signal(range(n), name=name) if n > 1 else Const(0, 1)
 
-    Pipeline: issue (the vector register rotates by ``simd`` elements per cycle, so chunks come from
-    fixed wires, not a wide multiplexer) -> weight fetch (one registered stage) -> XNOR (or
-    add/subtract) + :class:`AdderTree` -> accumulate -> threshold or score -> output register
-    (:func:`group_output`). One enable stalls every stage when a finished vector cannot leave.
+
+class MVTU(wiring.Component):
+    """Matrix-vector-threshold unit: one binary-weight layer folded PE x SIMD, ``vectors`` at once,
+    built from its :class:`~hw.plan.mvtu.MVTUPlan` (which holds the folding, widths, weight words,
+    latency and storage).
+
+    Pipeline: issue (a vector register rotating by ``simd`` elements per cycle, or chunks straight
+    from the input, or from a double-buffered input memory) -> weight stage (the weight word and the
+    chunk, registered) -> XNOR (or add/subtract) + :class:`AdderTree` per PE and vector ->
+    accumulate -> the vector's total, registered -> threshold compare or score, registered -> group
+    assembly -> the output queue (:class:`StreamFIFO`). The datapath never stalls: a vector starts
+    only when the queue has a free entry for its result (credits), so no enable fans out to the
+    pipeline's registers.
 
     Members
     -------
-    i : ``In(stream.Signature(k * element_bits))``
-        One vector per beat.
-    o : ``Out(stream.Signature(o * out_bits))``
-        One result vector per beat: ``o`` bits, or ``o`` scores of the score width.
+    i : ``In(stream.Signature(i_width))``
+        M whole vectors per beat, or ``simd`` elements of one vector per beat (see the plan).
+    o : ``Out(stream.Signature(M * o * out_bits))``
+        The results of M vectors per beat: vector ``j``'s ``o`` bits (or scores) at
+        ``[j*o*b, (j+1)*o*b)``.
     """
 
     def __init__(self, plan: MVTUPlan):
         self.plan = plan
         super().__init__({"i": In(stream.Signature(plan.i_width)), "o": Out(stream.Signature(plan.o_width))})
 
-    # -- hardware ------------------------------------------------------------------------------
     def elaborate(self, platform):
         m = Module()
         plan = self.plan
-        k, pe, simd, nf, sf, eb = plan.k, plan.pe, plan.simd, plan.nf, plan.sf, plan.element_bits
-        chunk_bits = simd * eb
-        en = Signal()
+        pe, simd, nf, sf, vec = plan.pe, plan.simd, plan.nf, plan.sf, plan.vectors
+        chunk_bits, depth = plan.chunk_bits, plan.depth
 
-        # -- issue stage
-        x = Signal(k * eb)
-        busy = Signal()
-        s = Signal(range(max(2, sf)))
-        g = Signal(range(max(2, nf)))
-        depth = nf * sf
-        addr = Signal(range(max(2, depth)))
-        last_s = Signal()
-        last_g = Signal()
+        # -- output queue and credits: a vector starts only when its result has a place
+        start = Signal()
+        queue, room = output_queue(m, self, plan.queue, start)
+
+        # -- issue stage: per cycle ``issue`` (a chunk goes out), its chunk index ``s`` (first,
+        # last), its group ``g``, its weight address ``addr`` and its chunks ``chunk[j]``
+        issue = Signal()
+        s = _counter(m, "s", sf)
+        g = _counter(m, "g", nf)
+        addr = _counter(m, "addr", depth)
+        last_s, last_g = Signal(), Signal()
         m.d.comb += [last_s.eq(s == sf - 1), last_g.eq(g == nf - 1)]
-        m.d.comb += self.i.ready.eq(en & (~busy | (last_s & last_g)))
-        issue, load = Signal(), Signal()
-        m.d.comb += [issue.eq(en & busy), load.eq(self.i.valid & self.i.ready)]
-        with m.If(issue):
-            m.d.sync += addr.eq(Mux(last_s & last_g, 0, addr + 1))
+        chunks = None  # the chunks the weight stage registers; None: the input memory's read data
+        if plan.input == InputMode.VECTOR:
+            chunks = self._vector_issue(m, issue, start, room, s, g, addr, last_s, last_g)
+        elif not plan.buffered:
+            # chunk input, one group: every accepted chunk is issued as it arrives
+            m.d.comb += [self.i.ready.eq((s != 0) | room), issue.eq(self.i.valid & self.i.ready),
+                         start.eq(issue & (s == 0))]
             if sf > 1:
-                m.d.sync += s.eq(Mux(last_s, 0, s + 1))
-            if nf > 1:
-                with m.If(last_s):
-                    m.d.sync += g.eq(Mux(last_g, 0, g + 1))
-            with m.If(last_s & last_g):
-                m.d.sync += busy.eq(0)
-        if sf > 1:
-            # ``take``: a register equal to ~busy | (last_s & last_g), the cycles in which a load
-            # may come. It alone chooses the vector register's next value (payload or rotated), so
-            # each bit is a 3-input function; the handshake only drives the flip-flops' enable.
-            # (Chosen by the combinational handshake, ABC copied the whole handshake into every
-            # bit's cone on some designs: a 15-input function per bit.) A rotation in the last
-            # issue cycle is lost to the payload, harmlessly: the register is not read again
-            # before the next load.
-            take = Signal(init=1)
-            with m.If(issue):
-                m.d.sync += take.eq(addr >= depth - 2)  # the next issue is the last, or none is left
-            with m.If(load):  # a load wins
-                m.d.sync += take.eq(0)
-            with m.If(load | issue):
-                m.d.sync += x.eq(Mux(take, self.i.payload, Cat(x[chunk_bits:], x[:chunk_bits])))
+                with m.If(issue):
+                    m.d.sync += s.eq(Mux(last_s, 0, s + 1))
+            m.d.comb += addr.eq(s) if depth > 1 else []
+            chunks = [self.i.payload]
         else:
-            with m.If(load):
-                m.d.sync += x.eq(self.i.payload)
-        with m.If(load):  # after the issue block: a load wins
-            m.d.sync += [busy.eq(1), s.eq(0), g.eq(0), addr.eq(0)]
-        x_chunk = Signal(chunk_bits)
-        m.d.comb += x_chunk.eq(x[:chunk_bits])
+            buf_data = self._buffered_issue(m, issue, start, room, s, g, addr, last_s, last_g)
 
-        # -- weight stage: registered chunk, flags and weight word
-        wv, wfirst, wlast = Signal(), Signal(), Signal()
-        wg = Signal(range(max(2, nf)))
-        wx = Signal(chunk_bits)
-        with m.If(en):
-            m.d.sync += [wv.eq(issue), wfirst.eq(s == 0), wlast.eq(last_s), wg.eq(g), wx.eq(x_chunk)]
+        # -- weight stage: registered flags, chunks and weight word
+        wv = Signal()
+        wfirst, wlast = (Signal(), Signal()) if sf > 1 else (Const(1, 1), Const(1, 1))
+        wg = Signal(range(nf), name="wg") if nf > 1 else Const(0, 1)
+        m.d.sync += wv.eq(issue)
+        if sf > 1:
+            m.d.sync += [wfirst.eq(s == 0), wlast.eq(last_s)]
+        if nf > 1:
+            m.d.sync += wg.eq(g)
+        if chunks is not None:
+            wx = [Signal(chunk_bits, name=f"wx{j}") for j in range(vec)]
+            m.d.sync += [wx[j].eq(chunks[j]) for j in range(vec)]
+        else:
+            wx = [buf_data]
         words = plan.weight_words()
         wword = Signal(pe * simd)
         if plan.weight_style == MemoryStyle.WIRED:
@@ -103,72 +101,213 @@ class MVTU(wiring.Component):
             m.submodules.weights = mem = Memory(shape=pe * simd, depth=depth, init=words,
                                                 attrs={"rom_style": style, "ram_style": style})
             rp = mem.read_port()
-            m.d.comb += [rp.addr.eq(addr), rp.en.eq(en), wword.eq(rp.data)]
+            m.d.comb += [rp.addr.eq(addr), wword.eq(rp.data)]
 
-        # -- XNOR / add-subtract + adder trees, one per PE
-        lat = plan.tree.latency
-        counts = []
-        for p in range(pe):
-            m.submodules[f"tree{p}"] = tree = AdderTree(plan.tree)
-            wbits = Signal(simd, name=f"w{p}")
-            m.d.comb += [wbits.eq(wword[p * simd:(p + 1) * simd]), tree.en.eq(en)]
-            if plan.binary:
-                xnor = Signal(simd, name=f"xnor{p}")
-                m.d.comb += [xnor.eq(~(wx ^ wbits)), tree.terms.eq(xnor)]
-            else:
-                tw = plan.term_width
-                terms = []
-                for j in range(simd):
-                    xe = Signal(signed(tw), name=f"x{p}_{j}")
-                    raw = wx[j * eb:(j + 1) * eb]
-                    m.d.comb += xe.eq(raw.as_signed() if plan.in_signed else raw)
-                    t = Signal(signed(tw), name=f"term{p}_{j}")
-                    m.d.comb += t.eq(Mux(wbits[j], xe, -xe))
-                    terms.append(t)
-                m.d.comb += tree.terms.eq(Cat(*terms))
-            counts.append(tree.sum)
-        # flags travel beside the tree
+        # -- XNOR / add-subtract + adder trees, one per PE and vector
+        counts = [[self._tree(m, j, p, wx[j], wword[p * simd:(p + 1) * simd]) for p in range(pe)]
+                  for j in range(vec)]
         av, afirst, alast, ag = wv, wfirst, wlast, wg
-        for d in range(lat):
-            nv, nfirst, nlast = Signal(name=f"v{d}"), Signal(name=f"first{d}"), Signal(name=f"last{d}")
-            ng = Signal(range(max(2, nf)), name=f"g{d}")
-            with m.If(en):
-                m.d.sync += [nv.eq(av), nfirst.eq(afirst), nlast.eq(alast), ng.eq(ag)]
-            av, afirst, alast, ag = nv, nfirst, nlast, ng
+        for d in range(plan.count_latency):  # the flags travel beside the trees
+            nv = Signal(name=f"v{d}")
+            m.d.sync += nv.eq(av)
+            if sf > 1:
+                nfirst, nlast = Signal(name=f"first{d}"), Signal(name=f"last{d}")
+                m.d.sync += [nfirst.eq(afirst), nlast.eq(alast)]
+                afirst, alast = nfirst, nlast
+            if nf > 1:
+                ng = Signal(range(nf), name=f"g{d}")
+                m.d.sync += ng.eq(ag)
+                ag = ng
+            av = nv
 
-        # -- accumulate, then threshold or score
+        # -- accumulate; the vector's total, registered
         acc_shape = signed(plan.acc_bits) if plan.acc_signed else unsigned(plan.acc_bits)
-        results = []
-        for p in range(pe):
-            acc = Signal(acc_shape, name=f"acc{p}")
-            total = Signal(acc_shape, name=f"total{p}")
-            m.d.comb += total.eq(Mux(afirst, 0, acc) + counts[p])
-            with m.If(en & av):
-                m.d.sync += acc.eq(total)
-            results.append(self._finish(m, p, total, ag))
-        group_bits = pe * plan.out_bits
-        group = Signal(group_bits)
-        m.d.comb += group.eq(Cat(*results))
-        group_output(m, self.o, en, (av, alast), ag, nf, group)
+        rv = Signal()
+        rg = Signal(range(nf), name="rg") if nf > 1 else Const(0, 1)
+        m.d.sync += rv.eq(av & alast)
+        if nf > 1:
+            m.d.sync += rg.eq(ag)
+        totals = []
+        for j in range(vec):
+            row = []
+            for p in range(pe):
+                total = Signal(acc_shape, name=f"total{j}_{p}")
+                if sf > 1:
+                    acc = Signal(acc_shape, name=f"acc{j}_{p}")
+                    sum_ = Signal(acc_shape, name=f"sum{j}_{p}")
+                    m.d.comb += sum_.eq(Mux(afirst, 0, acc) + counts[j][p])
+                    with m.If(av):
+                        m.d.sync += acc.eq(sum_)
+                    m.d.sync += total.eq(sum_)
+                else:
+                    m.d.sync += total.eq(counts[j][p])
+                row.append(total)
+            totals.append(row)
+
+        # -- threshold compare or score, registered
+        fv = Signal()
+        fg = Signal(range(nf), name="fg") if nf > 1 else Const(0, 1)
+        m.d.sync += fv.eq(rv)
+        if nf > 1:
+            m.d.sync += fg.eq(rg)
+        groups = []
+        for j in range(vec):
+            results = []
+            for p in range(pe):
+                r = Signal(plan.out_bits, name=f"res{j}_{p}")
+                m.d.sync += r.eq(self._finish(p, totals[j][p], rg))
+                results.append(r)
+            groups.append(Cat(*results))
+
+        # -- group assembly into the output queue (the credits guarantee it has room)
+        assemble(m, queue, fv, fg, nf, groups)
         return m
 
-    def _finish(self, m, p, total, g):
-        """Output element of PE ``p`` for group ``g`` from its accumulator total."""
+    def _vector_issue(self, m, issue, start, room, s, g, addr, last_s, last_g):
+        """Whole vectors per beat: a register of M vectors, rotating by ``simd`` elements per issue
+        cycle (chunks come from fixed wires, not a wide multiplexer); the next beat loads on the
+        cycle the last chunk of the current one issues."""
+        plan = self.plan
+        sf, nf, vec, depth = plan.sf, plan.nf, plan.vectors, plan.depth
+        chunk_bits, vbits = plan.chunk_bits, plan.k * plan.element_bits
+        x = Signal(vec * vbits)
+        busy = Signal()
+        load = Signal()
+        # ``avail``: a register equal to ~busy | (last_s & last_g), the cycles in which a load may
+        # come, so the unit's ``ready`` (and the enable of the whole vector register) starts at
+        # flip-flops. Where the register rotates it also alone chooses its next value (payload or
+        # rotated), so each bit is a 3-input function; the handshake only drives the enable.
+        avail = Signal(init=1) if depth > 1 else Const(1, 1)
+        m.d.comb += [self.i.ready.eq(avail & room), issue.eq(busy),
+                     load.eq(self.i.valid & self.i.ready), start.eq(load)]
+        with m.If(issue):
+            if depth > 1:
+                m.d.sync += addr.eq(Mux(last_s & last_g, 0, addr + 1))
+            if sf > 1:
+                m.d.sync += s.eq(Mux(last_s, 0, s + 1))
+            if nf > 1:
+                with m.If(last_s):
+                    m.d.sync += g.eq(Mux(last_g, 0, g + 1))
+            with m.If(last_s & last_g):
+                m.d.sync += busy.eq(0)
+        if depth > 1:
+            with m.If(issue):
+                m.d.sync += avail.eq(addr >= depth - 2)  # the next issue is the last, or none is left
+            with m.If(load):  # a load wins
+                m.d.sync += avail.eq(0)
+        if sf > 1:
+            # a rotation in the last issue cycle is lost to the payload, harmlessly: the register is
+            # not read again before the next load
+            rotated = Cat(*[Cat(x[j * vbits + chunk_bits:(j + 1) * vbits], x[j * vbits:j * vbits + chunk_bits])
+                            for j in range(vec)])
+            with m.If(load | issue):
+                m.d.sync += x.eq(Mux(avail, self.i.payload, rotated))
+        else:
+            with m.If(load):
+                m.d.sync += x.eq(self.i.payload)
+        with m.If(load):  # after the issue block: a load wins
+            m.d.sync += busy.eq(1)
+            if sf > 1:
+                m.d.sync += s.eq(0)
+            if nf > 1:
+                m.d.sync += g.eq(0)
+            if depth > 1:
+                m.d.sync += addr.eq(0)
+        return [x[j * vbits:j * vbits + chunk_bits] for j in range(vec)]
+
+    def _buffered_issue(self, m, issue, start, room, s, g, addr, last_s, last_g):
+        """Chunks per beat, read ``nf`` times: written into one bank of a double-buffered memory of
+        ``2 * sf`` words while the other bank is issued; returns the memory's read data (the chunk
+        of the issue cycle before, registered by the memory)."""
+        plan = self.plan
+        sf = plan.sf
+        style = str(plan.buffer_style)
+        m.submodules.buffer = buf = Memory(shape=plan.chunk_bits, depth=2 * sf, init=[],
+                                           attrs={"ram_style": style})
+        wp, rp = buf.write_port(), buf.read_port()
+        full = Signal(2)
+        wbank, rbank = Signal(), Signal()
+        wptr = _counter(m, "wptr", sf)
+        write = Signal()
+        m.d.comb += [self.i.ready.eq(~full.bit_select(wbank, 1)), write.eq(self.i.valid & self.i.ready),
+                     wp.addr.eq(wptr + Mux(wbank, sf, 0)), wp.data.eq(self.i.payload), wp.en.eq(write)]
+        wlast = Signal()
+        m.d.comb += wlast.eq(wptr == sf - 1)
+        with m.If(write):
+            if sf > 1:
+                m.d.sync += wptr.eq(Mux(wlast, 0, wptr + 1))
+            with m.If(wlast):
+                m.d.sync += wbank.eq(~wbank)
+        busy = Signal()
+        done = Signal()  # the last chunk of the vector in the read bank issues
+        m.d.comb += [done.eq(issue & last_s & last_g), issue.eq(busy),
+                     rp.addr.eq(s + Mux(rbank, sf, 0))]
+        # the next vector starts on the cycle the current one is done (no bubble), or when idle
+        m.d.comb += start.eq(Mux(done, full.bit_select(~rbank, 1), ~busy & full.bit_select(rbank, 1)) & room)
+        with m.If(issue):
+            m.d.sync += addr.eq(Mux(done, 0, addr + 1))
+            if sf > 1:
+                m.d.sync += s.eq(Mux(last_s, 0, s + 1))
+            with m.If(last_s):
+                m.d.sync += g.eq(Mux(last_g, 0, g + 1))
+            with m.If(done):
+                m.d.sync += [busy.eq(0), rbank.eq(~rbank)]
+        with m.If(start):
+            m.d.sync += busy.eq(1)
+        # a bank fills on its last write and empties when its last chunk has been issued
+        for b in range(2):
+            with m.If(write & wlast & (wbank == b)):
+                m.d.sync += full[b].eq(1)
+            with m.If(done & (rbank == b)):
+                m.d.sync += full[b].eq(0)
+        return rp.data
+
+    def _tree(self, m, j, p, chunk, wbits_expr):
+        """The count of PE ``p`` on vector ``j``: the XNOR-popcount of the chunk with its weights
+        (padded to the slowest PE's latency), or the sum of +x / -x."""
+        plan = self.plan
+        simd, eb = plan.simd, plan.element_bits
+        name = f"tree{j}_{p}" if plan.vectors > 1 else f"tree{p}"
+        if plan.binary:
+            pop = plan.popcounts[p]
+            m.submodules[name] = tree = CompressorTree(pop)
+            m.d.comb += [tree.x.eq(chunk), tree.en.eq(1)]
+            if pop.variable:
+                m.d.comb += tree.w.eq(wbits_expr)
+            count = tree.count
+            for d in range(plan.count_latency - pop.latency):
+                r = Signal(pop.out_width, name=f"pad{j}_{p}_{d}")
+                m.d.sync += r.eq(count)
+                count = r
+            return count
+        m.submodules[name] = tree = AdderTree(plan.tree)
+        wbits = Signal(simd, name=f"w{j}_{p}")
+        m.d.comb += [wbits.eq(wbits_expr), tree.en.eq(1)]
+        tw = plan.term_width
+        terms = []
+        for e in range(simd):
+            xe = Signal(signed(tw), name=f"x{j}_{p}_{e}")
+            raw = chunk[e * eb:(e + 1) * eb]
+            m.d.comb += xe.eq(raw.as_signed() if plan.in_signed else raw)
+            t = Signal(signed(tw), name=f"term{j}_{p}_{e}")
+            m.d.comb += t.eq(Mux(wbits[e], xe, -xe))
+            terms.append(t)
+        m.d.comb += tree.terms.eq(Cat(*terms))
+        return tree.sum
+
+    def _finish(self, p, total, g):
+        """Output element of PE ``p`` for group ``g`` from its total: the threshold bit or the score."""
         plan = self.plan
         nf, pe, out = plan.nf, plan.pe, plan.output
         chans = [gi * pe + p for gi in range(nf)]
         if not plan.scores:
-            bit = Signal(name=f"bit{p}")
             tw = plan.threshold_width
             ts = [Const(int(out.thresholds[c]), signed(tw)) for c in chans]
             ups = [Const(int(out.directions[c] > 0), 1) for c in chans]
             t = ts[0] if nf == 1 else Array(ts)[g]
             up = ups[0] if nf == 1 else Array(ups)[g]
-            m.d.comb += bit.eq(Mux(up, total >= t, total <= t))
-            return bit
-        score = Signal(signed(out.width), name=f"score{p}")
+            return Mux(up, total >= t, total <= t)
         dot = 2 * total - plan.k if plan.binary else total
         biases = [Const(int(out.bias[c]), signed(out.width)) for c in chans]
         bias = biases[0] if nf == 1 else Array(biases)[g]
-        m.d.comb += score.eq((dot if out.sign > 0 else -dot) + bias)
-        return score
+        return (dot if out.sign > 0 else -dot) + bias

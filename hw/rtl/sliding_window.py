@@ -9,20 +9,22 @@ __all__ = ["SlidingWindow"]
 
 
 class SlidingWindow(wiring.Component):
-    """Sliding-window generator: a stream of pixels in, a stream of k x k windows out.
+    """Sliding-window generator (:class:`~hw.plan.window.WindowPlan`): words of ``P`` pixels in,
+    groups of ``M`` windows out.
 
-    Pixels arrive in raster order, one per beat, ``channels`` elements of ``element_bits`` each,
-    images back to back. The unit walks the padded image (``pads`` = top, left, bottom, right),
-    shifting one pixel per cycle into a line buffer of ``(kh - 1) * padded_width + kw`` pixels:
-    an input pixel, or ``pad_value`` where the position lies in the border (no input is consumed
-    there). After each shift that completes a window at a stride-aligned position, the window is
-    read from fixed taps of the line buffer and emitted. A shift register maps to SRL/LUTRAM.
+    Pixels arrive in raster order, P adjacent pixels of a row per beat (pixel ``j`` of a word in
+    bits ``[j*pb, (j+1)*pb)``), images back to back. The unit walks the padded image one word per
+    cycle, shifting an input word, or a word of the pad value where the position lies in the border
+    (no input is consumed there), into a line buffer; after each step that completes a group of
+    windows, the group is read from fixed taps of the line buffer and emitted. A shift register
+    maps to SRL/LUTRAM.
 
     Members
     -------
-    i : ``In(stream.Signature(channels * element_bits))``
-    o : ``Out(stream.Signature(kh * kw * channels * element_bits))``
-        Window pixel ``(r, c)`` (r-th row, c-th column of the window) is pixel ``r * kw + c``.
+    i : ``In(stream.Signature(P * channels * element_bits))``
+    o : ``Out(stream.Signature(M * kh * kw * channels * element_bits))``
+        Window ``m`` of the group in bits ``[m*wb, (m+1)*wb)``; in a window, pixel ``(r, c)`` (r-th
+        row, c-th column) is pixel ``r * kw + c``.
     """
 
     def __init__(self, plan: WindowPlan):
@@ -35,51 +37,54 @@ class SlidingWindow(wiring.Component):
         kh, kw = plan.kernel
         sh, sw = plan.stride
         t, l, _, _ = plan.pads
-        pb = plan.pixel_bits
+        pb, P, M = plan.pixel_bits, plan.in_pixels, plan.windows
         length = plan.length
-        hp, wp, height, width, out_h, out_w = plan.hp, plan.wp, plan.height, plan.width, plan.out_h, plan.out_w
-        chain = Signal(max(1, (length - 1) * pb))  # pixels 1 .. length-1 (0 is the incoming one)
+        hp, words = plan.hp, plan.words_per_row
+        chain = Signal(max(1, (length - P) * pb))  # pixels P .. length-1 (0 .. P-1: the incoming word)
         row = Signal(range(max(2, hp)))
-        col = Signal(range(max(2, wp)))
-        # per-row / per-column flags, precomputed: inside the image? does a window end here?
-        rows_in = [t <= r < t + height for r in range(hp)]
-        cols_in = [l <= c < l + width for c in range(wp)]
-        rows_end = [r >= kh - 1 and (r - kh + 1) % sh == 0 and (r - kh + 1) // sh < out_h
-                    for r in range(hp)]
-        cols_end = [c >= kw - 1 and (c - kw + 1) % sw == 0 and (c - kw + 1) // sw < out_w
-                    for c in range(wp)]
-        is_pad = Signal()
-        emit = Signal()
-        m.d.comb += [
-            is_pad.eq(~(_lut(rows_in, row) & _lut(cols_in, col))),
-            emit.eq(_lut(rows_end, row) & _lut(cols_end, col)),
-        ]
+        col = Signal(range(max(2, words)))  # word column
+        # per-row / per-word-column flags, precomputed: inside the image? does a group end here?
+        rows_in = [t <= r < t + plan.height for r in range(hp)]
+        cols_in = [l // P <= c < (l + plan.width) // P for c in range(words)]
+        ends = {e % words for e in plan.ends}
+        rows_end = [r >= kh - 1 and (r - kh + 1) % sh == 0 and (r - kh + 1) // sh < plan.out_h for r in range(hp)]
+        cols_end = [c in ends for c in range(words)]
+        # ``is_pad`` (the position lies in the border) and ``emit`` (a step here completes a group)
+        # are registers, loaded on each step from the tables at the next position, so ``step`` and
+        # ``i.ready`` start at flip-flops rather than behind two table lookups.
+        is_pad = Signal(init=int(not (rows_in[0] and cols_in[0])))
+        emit = Signal(init=int(rows_end[0] and cols_end[0]))
         can_emit = Signal()
         m.d.comb += can_emit.eq(~self.o.valid | self.o.ready)
         m.d.comb += self.i.ready.eq(~is_pad & (~emit | can_emit))
         step = Signal()
         m.d.comb += step.eq((is_pad | self.i.valid) & (~emit | can_emit))
         pad_pixel = Const(int(np.uint64(plan.pad_value & ((1 << plan.element_bits) - 1))), plan.element_bits)
-        pixel = Signal(pb)
-        m.d.comb += pixel.eq(Mux(is_pad, Cat(*([pad_pixel] * plan.channels)), self.i.payload))
-        full = Signal(length * pb)  # newest pixel at offset 0
-        m.d.comb += full.eq(Cat(pixel, chain))
+        word = Signal(P * pb)
+        m.d.comb += word.eq(Mux(is_pad, Cat(*([pad_pixel] * (plan.channels * P))), self.i.payload))
+        full = Signal(length * pb)  # offset 0: the newest pixel (the last of the incoming word)
+        m.d.comb += full.eq(Cat(*[word[j * pb:(j + 1) * pb] for j in reversed(range(P))], chain))
         taps = []
-        for r in range(kh):
-            for c in range(kw):
-                off = (kh - 1 - r) * wp + (kw - 1 - c)
-                tap = Signal(pb, name=f"tap{r}_{c}")
-                m.d.comb += tap.eq(full[off * pb:(off + 1) * pb])
-                taps.append(tap)
+        for w in range(M):
+            for r in range(kh):
+                for c in range(kw):
+                    off = plan.tap(w, r, c)
+                    tap = Signal(pb, name=f"tap{w}_{r}_{c}")
+                    m.d.comb += tap.eq(full[off * pb:(off + 1) * pb])
+                    taps.append(tap)
         with m.If(self.o.ready):
             m.d.sync += self.o.valid.eq(0)
         with m.If(step):
-            if length > 1:
-                m.d.sync += chain.eq(full[:(length - 1) * pb])
-            last_col = col == wp - 1
-            m.d.sync += col.eq(Mux(last_col, 0, col + 1))
-            with m.If(last_col):
-                m.d.sync += row.eq(Mux(row == hp - 1, 0, row + 1))
+            if length > P:
+                m.d.sync += chain.eq(full[:(length - P) * pb])
+            last_col = col == words - 1
+            next_col = Mux(last_col, 0, col + 1)
+            next_row = Mux(last_col, Mux(row == hp - 1, 0, row + 1), row)
+            m.d.sync += [
+                col.eq(next_col), row.eq(next_row),
+                is_pad.eq(~(_lut(rows_in, next_row) & _lut(cols_in, next_col))),
+                emit.eq(_lut(rows_end, next_row) & _lut(cols_end, next_col)),
+            ]
             with m.If(emit):
                 m.d.sync += [self.o.valid.eq(1), self.o.payload.eq(Cat(*taps))]
         return m

@@ -35,6 +35,6 @@ def calibrate(families, cache_dir, progress=True) -> tuple:
     for fam in families:
         tables["or_luts"].update(measure_tables(fam, cache_dir)["or_luts"])
         rows[fam] = collect(fam, cache_dir, progress=progress)
-        feats[fam] = {r["name"]: design_features([s.unit for s in build(r["name"])[1]], fam, tables)
+        feats[fam] = {r["name"]: design_features([s.unit for s in build(r["name"], fam)[1]], fam, tables)
                       for r in rows[fam]}
     return calibration_doc(rows, feats, yosys_version(), tables), rows

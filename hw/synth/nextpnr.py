@@ -15,7 +15,7 @@ from ..families import family
 from ..io import atomic_write_json, publish_dir, temp_dir
 from .yosys import _tool
 
-__all__ = ["place_and_route", "ROUTER"]
+__all__ = ["place_and_route", "critical_path", "where", "ROUTER"]
 
 # router2 routes the demo's sfc on ECP5-85k in 3 minutes where router1 took 15 (Fmax within 10%)
 ROUTER = "router2"
@@ -73,7 +73,8 @@ def place_and_route(netlist: str, family_name: str, device: str | None, cache_di
         fmax = min((c["achieved"] for c in rep.get("fmax", {}).values()), default=None)
         used = {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")}
         result = {"family": family_name, "device": device, "fmax_mhz": round(fmax, 2) if fmax else None,
-                  "utilization": used, "seconds": round(seconds, 1), "target_mhz": freq_mhz}
+                  "utilization": used, "seconds": round(seconds, 1), "target_mhz": freq_mhz,
+                  "critical_path": critical_path(rep)}
         atomic_write_json(work / "pnr.json", result)
         if folder.exists():  # a damaged entry
             shutil.rmtree(folder, ignore_errors=True)
@@ -81,3 +82,36 @@ def place_and_route(netlist: str, family_name: str, device: str | None, cache_di
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def critical_path(report) -> dict | None:
+    """The slowest register-to-register path of a nextpnr report (``--report``): its delay, its
+    logic and routing shares, the cells it starts and ends at, and the cells and nets along it.
+
+    Cell and net names keep the design's hierarchy (``conv1_mvtu.tree3.l2_1...``), so a caller that
+    knows the stage names can say which unit and layer a path belongs to (:func:`where`)."""
+    paths = [p for p in report.get("critical_paths", []) if "<async>" not in (p.get("from"), p.get("to"))]
+    if not paths:
+        return None
+    path = max(paths, key=lambda p: sum(s.get("delay", 0) for s in p["path"]))["path"]
+    logic = sum(s["delay"] for s in path if s["type"] in ("clk-to-q", "logic", "setup"))
+    routing = sum(s["delay"] for s in path if s["type"] == "routing")
+    cells = ([path[0]["from"]["cell"]] + [s["to"]["cell"] for s in path if s["type"] == "logic"]
+             + [path[-1]["to"]["cell"]])
+    return {"delay_ns": round(logic + routing, 3), "logic_ns": round(logic, 3), "routing_ns": round(routing, 3),
+            "logic_levels": sum(1 for s in path if s["type"] == "logic"),
+            "from": path[0]["from"]["cell"], "to": path[-1]["to"]["cell"],
+            "cells": list(dict.fromkeys(cells)),
+            "nets": [s["net"] for s in path if s["type"] == "routing" and "net" in s],
+            "slowest_net": max(((s["delay"], s.get("net", "")) for s in path if s["type"] == "routing"),
+                               default=(0, ""))[1]}
+
+
+def where(name: str, stages: dict) -> dict:
+    """``{"stage", "layer"}`` of a cell or net name, given ``{stage instance name: layer name}``:
+    the stage whose instance name prefixes the name's hierarchy."""
+    head = name.split(".", 1)[0]
+    for stage, layer in stages.items():
+        if head == stage or name.startswith(stage + "."):
+            return {"stage": stage, "layer": layer}
+    return {"stage": None, "layer": None}

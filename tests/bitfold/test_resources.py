@@ -69,7 +69,7 @@ def test_calibrate_writes_the_user_cache_and_keeps_other_families(tmp_path, monk
     cal = load_calibration(CALIBRATION)
     base = load_baseline(cal["yosys"])
 
-    def collect(fam, cache, progress=True):
+    def collect(fam, cache, progress=True, jobs=1):
         assert str(cache).startswith(str(tmp_path / "cache"))
         return [{"name": n, "family": fam, "yosys": cal["yosys"], **r} for n, r in base["families"][fam].items()]
 

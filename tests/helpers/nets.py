@@ -28,7 +28,7 @@ def random_codes(graph, n, seed=0):
     return np.random.default_rng(seed).integers(t.lo, t.hi + 1, (n,) + t.shape)
 
 
-def simulate(graph, codes, gap=0.3, seed=0, queues="image", cycles=None):
+def simulate(graph, codes, gap=0.3, seed=0, queues="sized", cycles=None):
     """Stream ``codes`` through the built design (Amaranth simulator); returns decoded
     ``(classes, scores)`` and the reference's."""
     plan = plan_graph(graph, queues)

@@ -6,7 +6,7 @@ import numpy as np
 from hw.ir import interp
 from sim.stream import Gaps
 
-__all__ = ["pack", "unpack", "run", "mvtu_case", "window_case", "jet_case", "mst_case"]
+__all__ = ["pack", "unpack", "run", "mvtu_case", "window_case", "jet_case", "mst_case", "PopcountStream"]
 
 
 def pack(values, bits):
@@ -95,3 +95,41 @@ def mst_case(rng, o, k, bound, n=12, prototypes=3, flip=0.15):
     pop = interp.xnor_popcount(interp.pack_bits(x), interp.pack_bits(w), k)
     t, d = rng.integers(0, k + 1, o), rng.choice([-1, 1], o)
     return w, mst_schedule(w, bound).parents, x, t, d, interp.threshold(pop, t, d)
+
+
+class PopcountStream:
+    """A :class:`~hw.rtl.compressor_tree.CompressorTree` behind streams, as a unit drives it: one
+    beat ``x | w << n`` in, its count out; the tree's ``en`` is high while the output can move, and
+    a valid flag travels beside each register stage."""
+
+    def __new__(cls, plan):
+        from amaranth import Module, Signal
+        from amaranth.lib import stream, wiring
+        from amaranth.lib.wiring import In, Out
+
+        from hw.rtl.compressor_tree import CompressorTree
+
+        class _PopcountStream(wiring.Component):
+            def __init__(self):
+                width = plan.n * (2 if plan.variable else 1)
+                super().__init__({"i": In(stream.Signature(width)), "o": Out(stream.Signature(plan.out_width))})
+
+            def elaborate(self, platform):
+                m = Module()
+                m.submodules.tree = tree = CompressorTree(plan)
+                m.d.comb += tree.x.eq(self.i.payload[:plan.n])
+                if plan.variable:
+                    m.d.comb += tree.w.eq(self.i.payload[plan.n:])
+                m.d.comb += self.o.payload.eq(tree.count)
+                if plan.latency == 0:
+                    m.d.comb += [self.o.valid.eq(self.i.valid), self.i.ready.eq(self.o.ready)]
+                    return m
+                en = Signal()
+                valid = Signal(plan.latency)
+                m.d.comb += [en.eq(~self.o.valid | self.o.ready), tree.en.eq(en), self.i.ready.eq(en),
+                             self.o.valid.eq(valid[-1])]
+                with m.If(en):
+                    m.d.sync += valid.eq((valid << 1) | self.i.valid)
+                return m
+
+        return _PopcountStream()

@@ -20,7 +20,7 @@ ALLOWED = {
     "hw.rtl": LEAVES | {"hw.plan", "amaranth"},
     "hw.estimate": LEAVES | {"hw.families", "hw.plan"},
     "hw.synthetic": LEAVES | {"hw.ir", "hw.passes"},
-    "hw.compile": LEAVES | {"hw.ir", "hw.passes", "hw.plan"},
+    "hw.compile": LEAVES | {"hw.ir", "hw.passes", "hw.plan", "hw.estimate"},
     "hw.analysis": LEAVES | {"hw.ir", "hw.plan"},
     "hw.emit": LEAVES | {"hw.ir", "hw.plan", "hw.rtl", "amaranth"},
     "hw.synth": LEAVES | {"hw.families", "hw.ir", "hw.mst", "hw.plan", "hw.rtl", "hw.estimate", "hw.compile",

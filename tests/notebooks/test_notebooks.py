@@ -1,4 +1,5 @@
-"""Every notebook runs top to bottom against the library (short settings, temporary run folders)."""
+"""Every notebook runs top to bottom against the library (short settings; the session's trained zoo
+runs, shared with the other tests)."""
 
 from pathlib import Path
 
@@ -11,9 +12,9 @@ NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_executes(path, tmp_path, monkeypatch):
+def test_notebook_executes(path, zoo_root, monkeypatch):
     monkeypatch.setenv("BITFOLD_NB_EPOCHS", "1")
-    monkeypatch.setenv("BITFOLD_NB_RUNS", str(tmp_path))
+    monkeypatch.setenv("BITFOLD_NB_RUNS", str(zoo_root))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()

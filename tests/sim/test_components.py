@@ -17,6 +17,7 @@ from hw.plan import (
     OrPoolPlan,
     ScoreOut,
     SkidPlan,
+    SplitPlan,
     ThresholdOut,
     WindowPlan,
 )
@@ -26,6 +27,7 @@ from hw.rtl.mvtu import MVTU
 from hw.rtl.or_reduce import OrReduce
 from hw.rtl.skid import SkidBuffer
 from hw.rtl.sliding_window import SlidingWindow
+from hw.rtl.split import Split
 from hw.rtl.stream_fifo import StreamFIFO
 
 pytestmark = pytest.mark.verilator
@@ -37,15 +39,19 @@ def verilated(component, beats, n_out, tmp_path, seed=0):
 
 @pytest.mark.parametrize("case", [
     dict(k=36, o=8, pe=2, simd=6, in_bits=0, mode="memory"),
-    dict(k=9, o=6, pe=6, simd=9, in_bits=8, mode="constant"),
+    dict(k=9, o=6, pe=6, simd=9, in_bits=8, mode="constant", vectors=2),
     dict(k=20, o=4, pe=1, simd=4, in_bits=4, signed=True, mode="memory", out="scores"),
-])
+    dict(k=24, o=8, pe=2, simd=6, in_bits=0, mode="memory", input="chunk"),
+    dict(k=24, o=8, pe=8, simd=4, in_bits=0, mode="constant", input="chunk"),
+], ids=["vector", "vector-m2", "scores", "chunk-buffered", "chunk-direct"])
 def test_mvtu(case, tmp_path):
     rng = np.random.default_rng(1)
     k, o = case["k"], case["o"]
     signed = case.get("signed", False)
+    vec, chunk = case.get("vectors", 1), case.get("input") == "chunk"
     w, x, acc, hw_acc = rtlcheck.mvtu_case(rng, k, o, case["in_bits"], signed, 12)
-    common = dict(in_bits=case["in_bits"], in_signed=signed, mode=case["mode"])
+    common = dict(in_bits=case["in_bits"], in_signed=signed, mode=case["mode"], vectors=vec,
+                  input=case.get("input", "vector"))
     if case.get("out") == "scores":
         bias = rng.integers(-3, 4, o)
         dut = MVTU(MVTUPlan("mvtu", w, case["pe"], case["simd"], ScoreOut(-1, bias, 12), **common))
@@ -55,17 +61,27 @@ def test_mvtu(case, tmp_path):
         d = rng.choice([-1, 1], o)
         dut = MVTU(MVTUPlan("mvtu", w, case["pe"], case["simd"], ThresholdOut(t, d), **common))
         want, bits, sgn = interp.threshold(hw_acc, t, d), 1, False
-    out = verilated(dut, rtlcheck.pack(x, max(1, case["in_bits"])), 12, tmp_path)
-    assert np.array_equal(rtlcheck.unpack(out, o, bits, sgn), want)
+    eb = max(1, case["in_bits"])
+    beats = rtlcheck.pack(x.reshape(-1, case["simd"]) if chunk else x.reshape(12 // vec, -1), eb)
+    out = verilated(dut, beats, 12 // vec, tmp_path)
+    assert np.array_equal(rtlcheck.unpack(out, vec * o, bits, sgn).reshape(-1, o), want)
 
 
-def test_sliding_window(tmp_path):
+@pytest.mark.parametrize("p,m", [(1, 1), (2, 2), (2, 1)])
+def test_sliding_window(p, m, tmp_path):
     rng = np.random.default_rng(2)
-    x = rng.integers(0, 2, (2, 3, 6, 7))
-    dut = SlidingWindow(WindowPlan("swg", 3, 1, 6, 7, (3, 3), (2, 1), (1, 1, 1, 1), 0))
-    want = rtlcheck.window_case(x, (3, 3), (2, 1), (1, 1, 1, 1), 0)
-    out = verilated(dut, rtlcheck.pack(x.transpose(0, 2, 3, 1).reshape(-1, 3), 1), len(want), tmp_path)
-    assert np.array_equal(rtlcheck.unpack(out, 27, 1), want)
+    if (p, m) == (1, 1):
+        h, w, k, s, pads = 6, 7, (3, 3), (2, 1), (1, 1, 1, 1)
+    elif m == 2:
+        h, w, k, s, pads = 6, 8, (3, 3), (1, 1), (2, 2, 2, 2)  # output width 10: two windows a cycle
+    else:
+        h, w, k, s, pads = 6, 8, (2, 2), (2, 2), (0, 0, 0, 0)  # pooling: a window every two pixels
+    x = rng.integers(0, 2, (2, 3, h, w))
+    dut = SlidingWindow(WindowPlan("swg", 3, 1, h, w, k, s, pads, 0, in_pixels=p, windows=m))
+    want = rtlcheck.window_case(x, k, s, pads, 0)
+    n = k[0] * k[1] * 3
+    out = verilated(dut, rtlcheck.pack(x.transpose(0, 2, 3, 1).reshape(-1, 3 * p), 1), len(want) // m, tmp_path)
+    assert np.array_equal(rtlcheck.unpack(out, m * n, 1).reshape(-1, n), want)
 
 
 def test_or_reduce_gather_argmax(tmp_path):
@@ -76,6 +92,9 @@ def test_or_reduce_gather_argmax(tmp_path):
     beats = rng.integers(0, 64, 24).tolist()
     out = verilated(Gather(GatherPlan(6, 4)), beats, 6, tmp_path / "gather")
     assert out == rtlcheck.pack(np.array(beats).reshape(6, 4), 6)
+    wide = rtlcheck.pack(np.array(beats).reshape(8, 3), 6)
+    out = verilated(Split(SplitPlan(6, 3)), wide, 24, tmp_path / "split")
+    assert out == beats
     scores = rng.integers(-8, 8, (30, 10))
     scores[::4] = 3
     dut = ArgMax(ArgMaxPlan(10, 5))
@@ -97,10 +116,11 @@ def test_mst_unit(bound, tmp_path):
     from hw.rtl.mst_unit import MSTUnit
 
     w, parents, x, t, d, want = rtlcheck.mst_case(np.random.default_rng(6), 24, 72, bound, n=30)
-    plan = MSTPlan("mst", w, Schedule(parents), ThresholdOut(t, d))
+    vec = 2 if bound else 1
+    plan = MSTPlan("mst", w, Schedule(parents), ThresholdOut(t, d), vectors=vec)
     assert plan.schedule.max_depth <= (bound if bound is not None else 24) and plan.xnors < 24 * 72
-    out = verilated(MSTUnit(plan), rtlcheck.pack(x, 1), len(x), tmp_path, seed=bound or 0)
-    assert np.array_equal(rtlcheck.unpack(out, 24, 1), want)
+    out = verilated(MSTUnit(plan), rtlcheck.pack(x.reshape(30 // vec, -1), 1), 30 // vec, tmp_path, seed=bound or 0)
+    assert np.array_equal(rtlcheck.unpack(out, vec * 24, 1).reshape(-1, 24), want)
 
 
 @pytest.mark.parametrize("unit", [lambda: SkidBuffer(SkidPlan(7)), lambda: StreamFIFO(FifoPlan(7, 20))],
@@ -108,3 +128,17 @@ def test_mst_unit(bound, tmp_path):
 def test_queues(unit, tmp_path):
     beats = list(range(100))
     assert verilated(unit(), beats, 100, tmp_path) == beats
+
+
+def test_compressor_tree(tmp_path):
+    """A larger popcount behind streams (random gaps and back-pressure toggle its enable): 576 lanes
+    with variable weights on xc7, so LUT counters over lanes, carry-chain GPCs with group bits,
+    carry-ins and extension bits, registered and combinational stages. (ECP5's packed segments are
+    in the Amaranth-simulator tests; a second Verilator build would cost another 45 s.)"""
+    from hw.plan.popcount import CompressorTreePlan
+
+    rng = np.random.default_rng(7)
+    plan = CompressorTreePlan(576, None, "xc7", 2)
+    x, w = rng.integers(0, 2, (40, 576)), rng.integers(0, 2, (40, 576))
+    out = verilated(rtlcheck.PopcountStream(plan), rtlcheck.pack(np.concatenate([x, w], axis=1), 1), 40, tmp_path)
+    assert out == (x == w).sum(axis=1).tolist()

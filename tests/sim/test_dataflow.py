@@ -14,6 +14,7 @@ pytestmark = pytest.mark.verilator
 @pytest.mark.parametrize("seed,kw,target", [
     (11, dict(in_bits=8, convs=((3, 1, 0),)), 300),
     (12, dict(in_bits=1, convs=((3, 1, 1), (3, 2, 0)), dense=(8,)), 2000),
+    (13, dict(in_bits=8, convs=((3, 1, 0),), pool=2, dense=(12,)), 36),  # two pixels a beat, two windows a cycle
 ])
 def test_random_network_per_beat_driver(seed, kw, target, tmp_path):
     g = folded_net(seed, target=target, **kw)

@@ -76,3 +76,21 @@ def test_or_table_and_rom_columns():
     table = np.array([[0, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 1], [0, 1, 0, 0]], np.uint8)  # rows: words
     plan = MVTUPlan("fc", table.reshape(16, 1), 4, 1, ThresholdOut(np.zeros(16), np.ones(16)), mode="constant")
     assert plan.weight_style == "logic" and plan.table_columns == 1
+
+
+@pytest.mark.parametrize("family", ["xc7", "ecp5", "ice40"])
+@pytest.mark.parametrize("variable", [False, True])
+def test_popcount_features_sum_to_the_plans_luts(family, variable):
+    from hw.estimate.components import popcount_features
+    from hw.plan.popcount import CompressorTreePlan
+
+    w = None if variable else np.random.default_rng(2).integers(0, 2, 300)
+    plan = CompressorTreePlan(300, w, family)
+    f = popcount_features(plan, FAMILIES[family])
+    assert sum(f.values()) == plan.luts and set(f) <= {"lanes", "counters", "chain", "final"}
+    assert ("lanes" in f) == variable
+    tree = popcount_features(CompressorTreePlan(300, w, family, style="tree"), FAMILIES[family])
+    assert tree == {"xnor": 300.0 if variable else 0.0, "tree": float(tree_adder_bits(300, 1))}
+    other = "ecp5" if family == "xc7" else "xc7"
+    with pytest.raises(ValueError, match=rf"^a compressor tree scheduled for {family} cannot be priced for {other}$"):
+        popcount_features(plan, FAMILIES[other])

@@ -37,7 +37,7 @@ def test_fold_file(tmp_path):
     with pytest.raises(BitfoldError, match=r"layer conv0: pe must be an integer, not '2'$"):
         read_fold_file(p)
     p.write_text(json.dumps({"conv0": {"pe": 2, "lanes": 3}}))
-    with pytest.raises(BitfoldError, match=r"layer conv0: unknown keys lanes \(expected pe, simd, mode\)$"):
+    with pytest.raises(BitfoldError, match=r"layer conv0: unknown keys lanes \(expected pe, simd, mode, windows\)$"):
         read_fold_file(p)
     p.write_text("{")
     with pytest.raises(BitfoldError, match=r"not valid JSON"):

@@ -38,7 +38,7 @@ def test_jet_networks_equal_reference(layers, in_bits, target):
 
 @settings(max_examples=12, deadline=None)
 @given(shape=st.sampled_from(range(len(SHAPES))), target=st.sampled_from([None, 100, 400, 2000]),
-       queues=st.sampled_from(["image", "skid", "none"]), seed=st.integers(0, 2**16))
+       queues=st.sampled_from(["sized", "sized", "image", "skid", "none"]), seed=st.integers(0, 2**16))
 def test_built_network_equals_reference(shape, target, queues, seed):
     from hw.passes import to_hwc
     from hw.plan import fastest
@@ -81,5 +81,5 @@ def test_unsupported_nodes_are_named():
     nodes.insert(i, FloatOps("stray", TensorType(nodes[i - 1].out.shape, "float"), ops=()))
     with pytest.raises(BitfoldError, match=r"^IR node conv0: a Conv must be followed by a threshold or the scores"):
         plan_graph(g.replace(nodes))
-    with pytest.raises(BitfoldError, match=r"^queue kind must be 'image', 'skid', 'none', not 'huge'$"):
+    with pytest.raises(BitfoldError, match=r"^queue kind must be 'sized', 'image', 'skid', 'none', not 'huge'$"):
         plan_graph(g, "huge")

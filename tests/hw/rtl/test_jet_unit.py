@@ -15,14 +15,15 @@ pytestmark = pytest.mark.amaranth_sim
 
 @settings(max_examples=20, deadline=None)
 @given(o=st.integers(1, 12), c=st.integers(1, 3), in_bits=st.sampled_from([0, 1, 4, 8]), constrained=st.booleans(),
-       seed=st.integers(0, 2**16), data=st.data())
-def test_jet_unit_equals_reference(o, c, in_bits, constrained, seed, data):
+       vectors=st.sampled_from([1, 1, 2]), seed=st.integers(0, 2**16), data=st.data())
+def test_jet_unit_equals_reference(o, c, in_bits, constrained, vectors, seed, data):
     pe = data.draw(st.sampled_from(divisors(o)))
     rng = np.random.default_rng(seed)
     co, win, want, t, d = jet_case(rng, o, c, in_bits, constrained)
-    dut = JetUnit(JetPlan("jet", co, pe, ThresholdOut(t, d), in_bits=in_bits))
-    out = rtlcheck.run(dut, rtlcheck.pack(win.reshape(len(win), -1), max(1, in_bits)), len(win), seed=seed)
-    assert np.array_equal(rtlcheck.unpack(out, o, 1), want)
+    dut = JetUnit(JetPlan("jet", co, pe, ThresholdOut(t, d), in_bits=in_bits, vectors=vectors))
+    beats = rtlcheck.pack(win.reshape(len(win) // vectors, -1), max(1, in_bits))  # M windows per beat
+    out = rtlcheck.run(dut, beats, len(beats), seed=seed)
+    assert np.array_equal(rtlcheck.unpack(out, vectors * o, 1).reshape(-1, o), want)
 
 
 def test_bad_coefficients():

@@ -7,7 +7,8 @@ import rtlcheck
 from hw.errors import BitfoldError
 from hw.ir import interp
 from hw.passes.fold import divisors
-from hw.plan import MVTUPlan, ScoreOut, ThresholdOut
+from hw.plan import MVTUPlan, Popcount, ScoreOut, ThresholdOut
+from hw.plan.mvtu import InputMode
 from hw.rtl.mvtu import MVTU
 from sim.amaranth_run import run_stream
 
@@ -18,20 +19,27 @@ pytestmark = pytest.mark.amaranth_sim
 def mvtu_params(draw):
     k = draw(st.integers(1, 40))
     o = draw(st.integers(1, 12))
+    chunk = draw(st.booleans())
     return dict(
         k=k, o=o, pe=draw(st.sampled_from(divisors(o))), simd=draw(st.sampled_from(divisors(k))),
         in_bits=draw(st.sampled_from([0, 0, 1, 3, 8])), in_signed=draw(st.booleans()),
         mode=draw(st.sampled_from(["memory", "constant"])), out=draw(st.sampled_from(["threshold", "scores"])),
+        input="chunk" if chunk else "vector", vectors=1 if chunk else draw(st.sampled_from([1, 1, 2, 3])),
         seed=draw(st.integers(0, 2**16)),
+        popcount=Popcount(draw(st.sampled_from(["compressor", "compressor", "tree"])),
+                          draw(st.sampled_from(["xc7", "ecp5", "ice40"]))),
     )
 
 
 def build_case(p, vectors=6):
+    """The plan, its input beats, and the reference outputs (one row per vector)."""
     rng = np.random.default_rng(p["seed"])
     signed = p["in_signed"] and p["in_bits"] > 1
-    w, x, acc, hw_acc = rtlcheck.mvtu_case(rng, p["k"], p["o"], p["in_bits"], signed, vectors)
+    m = p.get("vectors", 1)
+    w, x, acc, hw_acc = rtlcheck.mvtu_case(rng, p["k"], p["o"], p["in_bits"], signed, vectors * m)
     eb = max(1, p["in_bits"])
-    common = dict(in_bits=p["in_bits"], in_signed=signed, mode=p["mode"])
+    common = dict(in_bits=p["in_bits"], in_signed=signed, mode=p["mode"], vectors=m,
+                  input=p.get("input", "vector"), popcount=p.get("popcount", Popcount()))
     if p["out"] == "threshold":
         t = rng.integers(hw_acc.min() - 1, hw_acc.max() + 2, p["o"])
         d = rng.choice([-1, 1], p["o"])
@@ -46,39 +54,53 @@ def build_case(p, vectors=6):
         plan = MVTUPlan("mvtu", w, p["pe"], p["simd"], ScoreOut(sign, bias, width), **common)
         want = scores
         decode = (p["o"], width, True)
-    return plan, rtlcheck.pack(x, eb), want, decode
+    if plan.input == InputMode.CHUNK:
+        beats = rtlcheck.pack(x.reshape(-1, p["simd"]), eb)  # sf chunks per vector
+    else:
+        beats = rtlcheck.pack(x.reshape(vectors, -1), eb)  # M vectors per beat
+    return plan, beats, want, decode
 
 
-@settings(max_examples=25, deadline=None)
+def outputs(out, plan, decode):
+    count, bits, signed = decode
+    return rtlcheck.unpack(out, plan.vectors * count, bits, signed).reshape(-1, count)
+
+
+@settings(max_examples=30, deadline=None)
 @given(p=mvtu_params())
 def test_mvtu_equals_reference_with_gaps_and_backpressure(p):
-    plan, beats, want, (count, bits, signed) = build_case(p)
-    out = rtlcheck.run(MVTU(plan), beats, len(beats), seed=p["seed"])
-    assert np.array_equal(rtlcheck.unpack(out, count, bits, signed), want)
+    plan, beats, want, decode = build_case(p)
+    items = len(beats) // (plan.sf if plan.input == InputMode.CHUNK else 1)
+    out = rtlcheck.run(MVTU(plan), beats, items, seed=p["seed"])
+    assert np.array_equal(outputs(out, plan, decode), want)
 
 
-@pytest.mark.parametrize("in_bits", [0, 8])
-def test_fully_parallel_unit_takes_a_vector_every_cycle(in_bits):
-    p = dict(k=16, o=4, pe=4, simd=16, in_bits=in_bits, in_signed=False, mode="constant", out="threshold", seed=3)
-    plan, beats, want, (count, bits, signed) = build_case(p, vectors=20)
+@pytest.mark.parametrize("in_bits,vectors", [(0, 1), (8, 1), (0, 3)])
+def test_fully_parallel_unit_takes_a_beat_every_cycle(in_bits, vectors):
+    p = dict(k=16, o=4, pe=4, simd=16, in_bits=in_bits, in_signed=False, mode="constant", out="threshold", seed=3,
+             vectors=vectors)
+    plan, beats, want, decode = build_case(p, vectors=20)
     cycles = []
     out = run_stream(MVTU(plan), beats, len(beats), cycles=cycles)
-    assert np.array_equal(rtlcheck.unpack(out, count, bits, signed), want)
+    assert np.array_equal(outputs(out, plan, decode), want)
     assert np.all(np.diff(cycles) == 1)  # II = 1
     assert plan.cycles_per_vector == 1
 
 
-@pytest.mark.parametrize("pe,simd", [(1, 1), (2, 4), (4, 8)])
-def test_back_to_back_vectors_and_stated_latency(pe, simd):
-    p = dict(k=8, o=4, pe=pe, simd=simd, in_bits=0, in_signed=False, mode="memory", out="threshold", seed=5)
-    plan, beats, want, (count, bits, signed) = build_case(p, vectors=10)
+@pytest.mark.parametrize("pe,simd,input", [(1, 1, "vector"), (2, 4, "vector"), (4, 8, "vector"), (4, 2, "chunk"),
+                                           (2, 2, "chunk"), (1, 8, "chunk")])
+def test_back_to_back_vectors_and_stated_latency(pe, simd, input):
+    p = dict(k=8, o=4, pe=pe, simd=simd, in_bits=0, in_signed=False, mode="memory", out="threshold", seed=5,
+             input=input)
+    plan, beats, want, decode = build_case(p, vectors=10)
     cycles = []
-    out = run_stream(MVTU(plan), beats, len(beats), cycles=cycles)
-    assert np.array_equal(rtlcheck.unpack(out, count, bits, signed), want)
-    assert np.all(np.diff(cycles) == plan.cycles_per_vector)  # no bubble between vectors
-    # vector 0 is offered in cycle 0, its result offered `latency` cycles later and sampled by the
-    # sink at the end of that cycle
-    assert cycles[0] == plan.latency + 1
+    out = run_stream(MVTU(plan), beats, 10, cycles=cycles)
+    assert np.array_equal(outputs(out, plan, decode), want)
+    assert np.all(np.diff(cycles) == max(plan.cycles_per_vector, plan.sf if input == "chunk" else 1))
+    # the item's last beat is offered in cycle (beats per item - 1), its result `latency` cycles later
+    # and sampled by the sink at the end of that cycle
+    per_item = plan.sf if input == "chunk" else 1
+    assert cycles[0] == per_item - 1 + plan.latency + 1
 
 
 def test_folding_that_does_not_divide_lists_the_valid_values():
@@ -88,3 +110,5 @@ def test_folding_that_does_not_divide_lists_the_valid_values():
         MVTUPlan("fc", w, 4, 1, out)
     with pytest.raises(BitfoldError, match=r"^fc: SIMD=3 does not divide 10 inputs; valid SIMD: \[1, 2, 5, 10\]$"):
         MVTUPlan("fc", w, 1, 3, out)
+    with pytest.raises(BitfoldError, match=r"^fc: 2 vectors at once need whole-vector input beats$"):
+        MVTUPlan("fc", w, 1, 1, out, vectors=2, input="chunk")

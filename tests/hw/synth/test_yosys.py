@@ -6,6 +6,7 @@ from hw.errors import BitfoldError
 from hw.estimate import estimate_units
 from hw.synth import FAMILIES, place_and_route, synthesize, yosys_version
 from hw.synth.baselines import load_baseline
+from hw.synth.nextpnr import where
 from hw.synth.regression import design_verilog
 from hw.synth.yosys import count_cells
 
@@ -46,6 +47,11 @@ def test_place_and_route_and_the_design_that_does_not_fit(tmp_path):
     r = synthesize(text, top, "ecp5", tmp_path, netlist=True)
     p = place_and_route(r["netlist"], "ecp5", "25k", tmp_path)
     assert p["fmax_mhz"] > 20 and p["device"] == "25k"
+    cp = p["critical_path"]  # the slowest register-to-register path, in the design's own names
+    assert abs(1000 / cp["delay_ns"] - p["fmax_mhz"]) <= 0.02 * p["fmax_mhz"]
+    assert cp["delay_ns"] == pytest.approx(cp["logic_ns"] + cp["routing_ns"], abs=1e-3)
+    assert cp["from"].startswith("dut.") and cp["to"].startswith("dut.")
+    assert where(cp["to"], {"dut": "argmax"}) == {"stage": "dut", "layer": "argmax"}
     _, _, top, text = design_verilog("skid-1024")  # 2,050 flip-flops, 2,000+ I/O: not an hx1k design
     r = synthesize(text, top, "ice40", tmp_path, netlist=True)
     with pytest.raises(BitfoldError, match=r"^the design does not fit ice40 hx1k: it needs ICESTORM_LC \d+ of 1280, "
