@@ -6,7 +6,24 @@ import numpy as np
 from hw.ir import interp
 from sim.stream import Gaps
 
-__all__ = ["pack", "unpack", "run", "mvtu_case", "window_case", "jet_case", "mst_case", "PopcountStream"]
+__all__ = ["pack", "unpack", "run", "simulate_clocked", "mvtu_case", "window_case", "jet_case", "mst_case",
+           "PopcountStream"]
+
+
+def simulate_clocked(dut, testbench):
+    """Run ``testbench`` against ``dut`` in the Amaranth simulator with a ``sync`` clock, which a
+    component that may have no registers of its own (a combinational tree) does not create."""
+    from amaranth import Module, Signal
+    from amaranth.sim import Simulator
+
+    top = Module()
+    top.submodules.dut = dut
+    tick = Signal()
+    top.d.sync += tick.eq(~tick)
+    sim = Simulator(top)
+    sim.add_clock(1e-8)
+    sim.add_testbench(testbench)
+    sim.run()
 
 
 def pack(values, bits):

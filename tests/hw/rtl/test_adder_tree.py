@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
-from amaranth import Module, Signal
-from amaranth.sim import Simulator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import rtlcheck
 from hw.errors import BitfoldError
 from hw.plan.tree import AdderTreePlan
 from hw.rtl.adder_tree import AdderTree
@@ -33,14 +32,7 @@ def test_sum_and_stated_latency(n, width, signed, reg_every, seed):
             await ctx.tick()
             got.append(ctx.get(dut.sum))
 
-    top = Module()  # a combinational tree has no clock domain of its own: give the testbench one
-    top.submodules.dut = dut
-    tick = Signal()
-    top.d.sync += tick.eq(~tick)
-    sim = Simulator(top)
-    sim.add_clock(1e-8)
-    sim.add_testbench(tb)
-    sim.run()
+    rtlcheck.simulate_clocked(dut, tb)
     # after the edge that registers vector i, the output shows vector i - latency + 1 ... so with
     # latency L the sum of vector i appears after L edges: sample index i + L - 1 (L >= 1)
     lat = plan.latency
