@@ -561,7 +561,17 @@ BENCHES = {"reference": bench_reference, "compile": bench_compile, "estimator": 
            "mst": bench_mst, "throughput": bench_throughput, "popcount": bench_popcount}
 
 
-def run(name, run=None) -> dict:
+def run(name, run=None, models=None) -> dict:
+    """Benchmark ``name``; ``models`` narrows the zoo models of ``throughput`` and ``popcount``."""
     if name not in BENCHES:
         raise BitfoldError(f"unknown benchmark {name!r}; known: {', '.join(BENCHES)}")
-    return BENCHES[name](run=run)
+    if not models:
+        return BENCHES[name](run=run)
+    if name not in ("throughput", "popcount"):
+        raise BitfoldError(f"--models applies to the throughput and popcount benchmarks, not {name}")
+    from bnn.models import MODELS
+
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        raise BitfoldError(f"unknown model {', '.join(unknown)} for --models; zoo: {', '.join(MODELS)}")
+    return BENCHES[name](run=run, models=tuple(models))

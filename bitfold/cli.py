@@ -273,7 +273,7 @@ def _dash(v):
 def cmd_bench(args):
     from . import bench
 
-    r = bench.run(args.name, run=args.run)
+    r = bench.run(args.name, run=args.run, models=args.models)
     _emit(args, r, lambda r: print(json.dumps(r, indent=2)))
     return 0
 
@@ -396,6 +396,8 @@ def build_parser():
     s = verb("bench", cmd_bench, "run a benchmark and print its figures")
     s.add_argument("name", choices=BENCHES)
     s.add_argument("--run", help="use this run folder instead of training a fresh model")
+    s.add_argument("--models", nargs="+", metavar="MODEL",
+                   help="throughput, popcount: these zoo models only (default: the bench's list)")
     return p
 
 

@@ -15,8 +15,13 @@ MVTU (matrix-vector-threshold unit, :class:`~hw.plan.mvtu.MVTUPlan`), per unit o
 * ``buffer`` / ``buffer_lanes``: a buffered chunk input (the double-buffered input memory of a
   folded dense layer fed in chunks): the memory's read mux in LUT RAM cells per word, and the read
   chunk fanned out to the PE lanes (PE x chunk bits).
-* ``rom``: weights kept in logic (a folded constant-mode layer, or a memory of at most 64 words)
-  are a table read into a register. Yosys merges identical columns (their registers have the
+* ``table_xnor``: binary weights kept in logic up to the family's ``table_words`` (xc7) are read
+  combinationally from a registered address: each lane's column and its XNOR are one function of
+  the address and the input bit, ``ceil(depth / 2^(L-1))`` L-input LUTs per lane
+  (``table_xnor_narrow``: up to 8 words, a lane whose table ABC may merge into the counters);
+  its popcounts take plain bits, priced as the hard-wired ones (``pc_const_*``, every PE).
+* ``rom``: other weights kept in logic (a folded constant-mode layer, or a memory of at most 64
+  words) are a table read into a register. Yosys merges identical columns (their registers have the
   same input) and a column that is constant or equal to an address bit needs no LUT, so the cost
   is the *distinct non-trivial* columns of the weight image (counted from the weights themselves)
   times ``ceil(depth / 2^L)`` L-input LUTs.
@@ -239,10 +244,20 @@ def or_luts(pixels: int, fam, tables=None) -> float:
     return vs[-1] + slope * (pixels - ns[-1])
 
 
+def as_family(c, fam):
+    """A binary MVTU plan as compiled for ``fam``: its popcount schedule and whether its weight
+    table folds the XNOR depend on the family (a design compiled for another family is priced as
+    if compiled for this one)."""
+    if isinstance(c, MVTUPlan) and c.binary and c.popcount.family != fam.name:
+        return dataclasses.replace(c, popcount=dataclasses.replace(c.popcount, family=fam.name))
+    return c
+
+
 def lut_features(c, fam, tables=None) -> dict:
     """LUT features of one unit plan, named ``Kind.feature``; the cost of a unit of each is fitted
     per family (see the module docstring for the derivations). ``tables``: measured tables of the
     calibration (``or_luts``). A unit's output queue (``c.queue``) is priced as a queue."""
+    c = as_family(c, fam)
     L = fam.lut_inputs
     kind = kind_of(c)
     f = {"base": 1.0}
@@ -257,19 +272,28 @@ def lut_features(c, fam, tables=None) -> dict:
         if c.buffered:  # the double-buffered input memory: its read mux, in LUT RAM cells per word
             f["buffer"] = float(c.chunk_bits * math.ceil(2 * sf / (64 if fam.name == "xc7" else 16)))
             f["buffer_lanes"] = float(pe * c.chunk_bits)
-        if c.weight_style == MemoryStyle.LOGIC:
+        if c.table_xnor:
+            # each lane's table and XNOR: an L-input LUT holds 2^(L-1) words; a table of up to 8
+            # words leaves room in the LUT for ABC to merge lanes into the first counters
+            lanes = vec * pe * simd
+            words = "2" if depth <= 2 else "8" if depth <= 8 else "32" if depth <= 2 ** (L - 1) else "64"
+            f[f"table_xnor_{words}"] = float(lanes)
+        elif c.weight_style == MemoryStyle.LOGIC:
             f["rom"] = float(c.table_columns * math.ceil(depth / 2**L))
         if c.binary and c.popcount.style == PopcountStyle.COMPRESSOR:
-            # identical hard-wired PEs are one circuit (Yosys merges them); variable ones are not
+            # identical hard-wired PEs are one circuit (Yosys merges them); variable ones are not,
+            # nor the plain-bit popcounts after a table's XNOR
             plans = _distinct(c.popcounts) if wired else c.popcounts
+            prefix = "pc_const" if wired or c.table_xnor else "pc_var"
             for name, v in popcounts_features(plans, fam).items():
-                f[f"{'pc_const' if wired else 'pc_var'}_{name}"] = vec * v
+                f[f"{prefix}_{name}"] = vec * v
         elif c.binary:
             if wired:
                 first, rest = shared_cones(c.weights, 1)
                 f["pop_const_l2"], f["pop_const"] = vec * first, vec * rest
             else:
-                f["xnor_rom" if from_table else "xnor_var"] = float(vec * pe * simd)
+                if not c.table_xnor:
+                    f["xnor_rom" if from_table else "xnor_var"] = float(vec * pe * simd)
                 f["pop_var"] = float(vec * pe * tree_adder_bits(simd, 1))
         else:
             tw = c.term_width
@@ -328,6 +352,7 @@ def lut_features(c, fam, tables=None) -> dict:
 def structural(c, fam) -> dict:
     """Exact structural counts: register bits, block RAM units, distributed RAM cells, SRL cells (a
     unit's output queue and input buffer counted as queues and memories)."""
+    c = as_family(c, fam)
     out = {"ff": float(c.register_bits), "bram": 0, "lutram": 0, "srl": 0}
     queue = getattr(c, "queue", None)
     if isinstance(queue, FifoPlan):
@@ -342,7 +367,7 @@ def structural(c, fam) -> dict:
             out["lutram"] += _lutram_cells(2 * c.sf, c.chunk_bits, fam)
     if isinstance(c, MVTUPlan) and c.weight_style == MemoryStyle.BLOCK:
         out["bram"] += bram_units(c.depth, c.pe * c.simd, fam, read_only=True)
-    if isinstance(c, MVTUPlan) and c.weight_style == MemoryStyle.LOGIC:
+    if isinstance(c, MVTUPlan) and c.weight_style == MemoryStyle.LOGIC and not c.table_xnor:
         out["ff"] += c.table_columns  # the table's read register (identical columns share one)
     if isinstance(c, FifoPlan):
         if c.style == MemoryStyle.BLOCK:

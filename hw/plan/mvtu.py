@@ -11,7 +11,7 @@ from ..ir.graph import WeightMode
 from ..passes.fold import divisors
 from .memory import MemoryStyle, memory_style, range_bits
 from .outputs import ScoreOut, ThresholdOut
-from .popcount import Popcount
+from .popcount import TARGETS, Popcount
 from .stream import FifoPlan
 from .tree import AdderTreePlan
 
@@ -186,7 +186,18 @@ class MVTUPlan:
             row = self.weight_table[0]
             return tuple(self.popcount.plan(self.simd, row[p * self.simd:(p + 1) * self.simd], self.reg_every)
                          for p in range(self.pe))
+        if self.table_xnor:
+            return (self.popcount.plan(self.simd, np.ones(self.simd, np.uint8), self.reg_every),) * self.pe
         return (self.popcount.plan(self.simd, None, self.reg_every),) * self.pe
+
+    @property
+    def table_xnor(self) -> bool:
+        """A binary layer whose weights are a table in logic, read combinationally from a registered
+        address: each lane's weight bit and its XNOR are one function of the address and the input
+        bit, so the XNOR bits reach a popcount of plain bits (no register per weight bit). Up to the
+        popcount family's ``table_words`` (:class:`~hw.plan.popcount.Target`; xc7 only)."""
+        return (self.binary and self.weight_style == MemoryStyle.LOGIC
+                and self.depth <= TARGETS[self.popcount.family].table_words)
 
     @property
     def count_latency(self) -> int:
@@ -320,10 +331,10 @@ class MVTUPlan:
     @cached_property
     def storage(self) -> tuple:
         """``(register bits, memory bits)``: the issue stage (vector register or input buffer
-        pointers, counters), the weight stage (flags, group, chunk), the trees' pipeline registers and
-        the flags beside them, accumulators, totals, the compare register, group assembly, the credit
-        counter and the output queue; memories: the weight table (unless wired), the input buffer,
-        the queue."""
+        pointers, counters), the weight stage (flags, group, chunk, a table's registered address),
+        the trees' pipeline registers and the flags beside them, accumulators, totals, the compare
+        register, group assembly, the credit counter and the output queue; memories: the weight
+        table (unless wired), the input buffer, the queue."""
         def counter(n):  # a counter over range(n); none when n is 1
             return range_bits(n) if n > 1 else 0
 
@@ -337,6 +348,8 @@ class MVTUPlan:
         else:
             issue = s
         weight_stage = flags + (0 if self.buffered else vec * self.chunk_bits)
+        if self.table_xnor:
+            weight_stage += a  # the table's registered address
         trees = vec * self.count_register_bits + self.count_latency * flags
         totals = vec * self.pe * self.acc_bits * (2 if self.sf > 1 else 1) + 1 + g  # (accumulator,) total, flags
         finish = vec * self.pe * self.out_bits + 1 + g

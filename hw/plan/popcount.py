@@ -111,6 +111,12 @@ class Target:
     ``register_lanes``: with variable weights a register always follows the lanes' counters (when
     the tree is pipelined at all): on xc7 ABC otherwise remaps them together with the next stage's
     XOR-rich LUTs into more, smaller LUTs (measured n = 144: 250 LUTs instead of 215).
+    ``table_words``: the deepest weight table in logic that is read combinationally with each
+    lane's XNOR folded into the table's LUTs (deeper tables are read into a register and the XNOR
+    goes into the counters). Measured on a 4x256-lane unit (16 and 64 words), Yosys 0.70: xc7
+    2.92 -> 2.20 and 5.05 -> 3.00 LUT per lane, flip-flops 2441 -> 870. ECP5: 2.16 -> 2.12 and
+    6.3 -> 7.7 LUT per lane, and Fmax 118 -> 82 MHz (nextpnr: the address register's fan-out to
+    every lane becomes the critical net), so LUT4 families keep the read register (0 words).
     """
 
     lut_inputs: int
@@ -121,10 +127,11 @@ class Target:
     pack: bool = False
     max_chain: int = 8
     register_lanes: bool = False
+    table_words: int = 0
 
 
 TARGETS = {
-    "xc7": Target(6, merge=True, chain_min=3, register_lanes=True),
+    "xc7": Target(6, merge=True, chain_min=3, register_lanes=True, table_words=64),
     "ecp5": Target(4, merge=False, chain_min=5, site=1.0, pack=True),
     "ice40": Target(4, merge=False, chain_min=3, chain_luts=True),
 }

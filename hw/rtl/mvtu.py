@@ -100,11 +100,23 @@ class MVTU(wiring.Component):
             style = str(plan.weight_style)
             m.submodules.weights = mem = Memory(shape=pe * simd, depth=depth, init=words,
                                                 attrs={"rom_style": style, "ram_style": style})
-            rp = mem.read_port()
-            m.d.comb += [rp.addr.eq(addr), wword.eq(rp.data)]
+            if plan.table_xnor:
+                # a table in logic is read combinationally from a registered address, so that each
+                # weight bit and its XNOR fold into one LUT (no register per weight bit)
+                waddr = Signal.like(addr, name="waddr") if depth > 1 else addr
+                if depth > 1:
+                    m.d.sync += waddr.eq(addr)
+                rp = mem.read_port(domain="comb")
+                m.d.comb += [rp.addr.eq(waddr), wword.eq(rp.data)]
+            else:
+                rp = mem.read_port()
+                m.d.comb += [rp.addr.eq(addr), wword.eq(rp.data)]
 
         # -- XNOR / add-subtract + adder trees, one per PE and vector
-        counts = [[self._tree(m, j, p, wx[j], wword[p * simd:(p + 1) * simd]) for p in range(pe)]
+        # hard-wired integer weights: each element as +x and -x once per vector, shared by the PEs
+        shared = not plan.binary and plan.weight_style == MemoryStyle.WIRED
+        elements = [self._signed_elements(m, j, wx[j]) if shared else None for j in range(vec)]
+        counts = [[self._tree(m, j, p, wx[j], wword[p * simd:(p + 1) * simd], elements[j]) for p in range(pe)]
                   for j in range(vec)]
         av, afirst, alast, ag = wv, wfirst, wlast, wg
         for d in range(plan.count_latency):  # the flags travel beside the trees
@@ -262,16 +274,21 @@ class MVTU(wiring.Component):
                 m.d.sync += full[b].eq(0)
         return rp.data
 
-    def _tree(self, m, j, p, chunk, wbits_expr):
+    def _tree(self, m, j, p, chunk, wbits_expr, elements):
         """The count of PE ``p`` on vector ``j``: the XNOR-popcount of the chunk with its weights
-        (padded to the slowest PE's latency), or the sum of +x / -x."""
+        (padded to the slowest PE's latency), or the sum of its terms, +x or -x (hard-wired: from
+        ``elements``)."""
         plan = self.plan
-        simd, eb = plan.simd, plan.element_bits
+        simd = plan.simd
         name = f"tree{j}_{p}" if plan.vectors > 1 else f"tree{p}"
         if plan.binary:
             pop = plan.popcounts[p]
             m.submodules[name] = tree = CompressorTree(pop)
-            m.d.comb += [tree.x.eq(chunk), tree.en.eq(1)]
+            if plan.table_xnor:
+                m.d.comb += tree.x.eq(~(chunk ^ wbits_expr))
+            else:
+                m.d.comb += tree.x.eq(chunk)
+            m.d.comb += tree.en.eq(1)
             if pop.variable:
                 m.d.comb += tree.w.eq(wbits_expr)
             count = tree.count
@@ -281,9 +298,18 @@ class MVTU(wiring.Component):
                 count = r
             return count
         m.submodules[name] = tree = AdderTree(plan.tree)
+        if elements is not None:
+            # hard-wired: each term is +x or -x, shared by every PE (compact Verilog, same logic)
+            m.d.comb += tree.en.eq(1)
+            pos, neg = elements
+            row = plan.weight_table[0][p * simd:(p + 1) * simd]
+            m.d.comb += tree.terms.eq(Cat(*[pos[e] if row[e] else neg[e] for e in range(simd)]))
+            return tree.sum
+        # variable weights: each PE selects its terms (Yosys maps a shared -x differently: ECP5
+        # +9% LUTs measured on an 8-bit 9x16 unit)
         wbits = Signal(simd, name=f"w{j}_{p}")
         m.d.comb += [wbits.eq(wbits_expr), tree.en.eq(1)]
-        tw = plan.term_width
+        tw, eb = plan.term_width, plan.element_bits
         terms = []
         for e in range(simd):
             xe = Signal(signed(tw), name=f"x{j}_{p}_{e}")
@@ -294,6 +320,20 @@ class MVTU(wiring.Component):
             terms.append(t)
         m.d.comb += tree.terms.eq(Cat(*terms))
         return tree.sum
+
+    def _signed_elements(self, m, j, chunk):
+        """The elements of vector ``j``'s chunk as terms: the lists ``+x`` and ``-x``."""
+        plan = self.plan
+        tw, eb = plan.term_width, plan.element_bits
+        pos, neg = [], []
+        for e in range(plan.simd):
+            xe = Signal(signed(tw), name=f"x{j}_{e}")
+            nx = Signal(signed(tw), name=f"nx{j}_{e}")
+            raw = chunk[e * eb:(e + 1) * eb]
+            m.d.comb += [xe.eq(raw.as_signed() if plan.in_signed else raw), nx.eq(-xe)]
+            pos.append(xe)
+            neg.append(nx)
+        return pos, neg
 
     def _finish(self, p, total, g):
         """Output element of PE ``p`` for group ``g`` from its total: the threshold bit or the score."""

@@ -103,6 +103,21 @@ def test_back_to_back_vectors_and_stated_latency(pe, simd, input):
     assert cycles[0] == per_item - 1 + plan.latency + 1
 
 
+@pytest.mark.parametrize("family,mode,o", [("xc7", "constant", 8), ("xc7", "memory", 64), ("ecp5", "constant", 8),
+                                           ("xc7", "memory", 72)])
+def test_weight_table_with_and_without_the_xnor_folded_in(family, mode, o):
+    """A binary weight table in logic is read combinationally with the XNOR folded in on xc7 up to
+    64 words (here 16 and 64); on ECP5, and beyond 64 words (block RAM), it is read into a register."""
+    p = dict(k=16, o=o, pe=2, simd=4, in_bits=0, in_signed=False, mode=mode, out="threshold", seed=7,
+             input="vector", popcount=Popcount(family=family))
+    plan, beats, want, decode = build_case(p, vectors=5)
+    assert plan.table_xnor == (family == "xc7" and plan.depth <= 64)
+    cycles = []
+    out = run_stream(MVTU(plan), beats, 5, cycles=cycles)
+    assert np.array_equal(outputs(out, plan, decode), want)
+    assert cycles[0] == plan.latency + 1  # offered in cycle 0, sampled at the end of cycle `latency`
+
+
 def test_folding_that_does_not_divide_lists_the_valid_values():
     w = np.zeros((6, 10), np.uint8)
     out = ThresholdOut(np.zeros(6), np.ones(6))
