@@ -24,7 +24,9 @@ class MVTU(wiring.Component):
 
     Pipeline: issue (a vector register rotating by ``simd`` elements per cycle, or chunks straight
     from the input, or from a double-buffered input memory) -> weight stage (the weight word and the
-    chunk, registered) -> XNOR (or add/subtract) + :class:`AdderTree` per PE and vector ->
+    chunk, registered; on xc7 a binary table in logic registers its address instead and is read
+    combinationally, its XNOR folded into the table's LUTs: ``plan.table_xnor``) -> XNOR (or
+    add/subtract) + :class:`CompressorTree` or :class:`AdderTree` per PE and vector ->
     accumulate -> the vector's total, registered -> threshold compare or score, registered -> group
     assembly -> the output queue (:class:`StreamFIFO`). The datapath never stalls: a vector starts
     only when the queue has a free entry for its result (credits), so no enable fans out to the

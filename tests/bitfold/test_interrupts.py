@@ -124,8 +124,11 @@ def test_sigint_to_compile(full_run, tmp_path):
     for n, delay in enumerate((0.5, 2.0, 3.5, 5.0, 8.0)):
         run = copy_run(full_run, tmp_path / f"r{n}")
         before = run_files(run)
+        # SIGINT at its default in the child, even where the test runner was started with it ignored
+        # (a background job of a non-interactive shell), which the child would inherit
         proc = subprocess.Popen([sys.executable, "-m", "bitfold.cli", "compile", str(run), "--fold", "parallel"],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)

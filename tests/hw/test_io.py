@@ -53,7 +53,16 @@ def test_publish_dir_first_writer_wins(tmp_path):
     assert (tmp_path / "entry" / "result.json").read_text() == "a" and not b.exists()
 
 
-def test_ctrl_c_is_held_back_then_delivered():
+@pytest.fixture
+def python_sigint():
+    """Python's own Ctrl-C handler, even where the test runner was started with SIGINT ignored (a
+    background job of a non-interactive shell inherits that)."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
+
+
+def test_ctrl_c_is_held_back_then_delivered(python_sigint):
     done = []
     with pytest.raises(KeyboardInterrupt):
         with held_interrupts():
