@@ -30,8 +30,10 @@ VERILATOR_ARGS = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", 
 _RECIPE = 5  # bump when the build recipe changes, so cached builds are not reused
 # Above this much Verilog the C++ compile dominates (a fully parallel layer: few cycles per image
 # to simulate), so the model is compiled at -O0 (measured on the 5.7 MB digits-mlp default design
-# on 2 busy cores: -O2 170 s, -O1 134 s, -O0 96 s); smaller designs at -O2, for simulation speed.
-LARGE_VERILOG = 2_000_000
+# on 2 busy cores: -O2 170 s, -O1 134 s, -O0 96 s); smaller designs at -O2, for simulation speed
+# (the 3 MB FINN-CNV-class default design, 64 images of 12,800 cycles: -O0 build 41 s + simulation
+# 211 s; -O2 57 s + 26 s).
+LARGE_VERILOG = 4_000_000
 
 
 def cxx_opt(verilog_bytes: int) -> str:
