@@ -396,7 +396,7 @@ def build_parser():
     s = verb("bench", cmd_bench, "run a benchmark and print its figures")
     s.add_argument("name", choices=BENCHES)
     s.add_argument("--run", help="use this run folder instead of training a fresh model")
-    s.add_argument("--models", nargs="+", metavar="MODEL",
+    s.add_argument("--models", nargs="+", metavar="MODEL", choices=MODELS,
                    help="throughput, popcount: these zoo models only (default: the bench's list)")
     return p
 

