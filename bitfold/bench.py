@@ -389,13 +389,18 @@ def _hardware_point(base, path, target, images=None, progress=False) -> dict:
     shutil.copytree(base, path, ignore=shutil.ignore_patterns("rtl", "sim", "synth", "report*"))
     comp = compile_run(path, target_cycles=target)
     sim = sim_run(path, images=images, progress=progress)
-    xc7 = synth_run(path, "xc7", per_layer=False, progress=progress)
     entry = {"target_cycles": target, "cycles_per_image": comp["cycles_per_image"],
              "cycles_per_image_measured": sim["cycles_per_image"], "latency_cycles": sim["latency_cycles"],
              "images_simulated": sim["images"], "mismatches": sim["mismatches"],
-             "luts_xc7": xc7["total"]["lut"], "ffs_xc7": xc7["total"]["ff"], "bram_xc7": xc7["total"]["bram"],
              "folding": {x["name"]: [x["pe"], x["simd"]] for x in comp["layers"] if x["pe"]}}
-    entry["ff_per_lut_xc7"] = round(entry["ffs_xc7"] / max(1, entry["luts_xc7"]), 3)
+    try:
+        xc7 = synth_run(path, "xc7", per_layer=False, progress=progress)
+    except BitfoldError as e:  # e.g. too large for the WebAssembly Yosys: say so, keep the rest
+        entry.update({"luts_xc7": None, "ffs_xc7": None, "bram_xc7": None, "ff_per_lut_xc7": None,
+                      "synth_error": str(e)})
+    else:
+        entry.update({"luts_xc7": xc7["total"]["lut"], "ffs_xc7": xc7["total"]["ff"], "bram_xc7": xc7["total"]["bram"],
+                      "ff_per_lut_xc7": round(xc7["total"]["ff"] / max(1, xc7["total"]["lut"]), 3)})
     try:
         compile_run(path, target_cycles=target, family="ecp5")
         ecp5 = synth_run(path, "ecp5", pnr=True, device="85k", per_layer=False, progress=progress)
@@ -436,12 +441,13 @@ def bench_throughput(run=None, models=ZOO, epochs=1, root="build/bench-throughpu
     defaults = [m["default"] for m in out["models"].values()]
     fmax = [d["fmax_mhz_ecp5"] for d in defaults if d.get("fmax_mhz_ecp5")]
     out["fmax_min_mhz"] = min(fmax) if fmax else None
-    out["ff_per_lut_max_default"] = max(d["ff_per_lut_xc7"] for d in defaults) if defaults else None
+    ratios = [d["ff_per_lut_xc7"] for d in defaults if d.get("ff_per_lut_xc7") is not None]
+    out["ff_per_lut_max_default"] = max(ratios) if ratios else None
     if "sfc" in out["models"]:
         finn = out["models"]["sfc"]["finn"]
         out["sfc_finn_point"] = {"cycles_per_image": finn["cycles_per_image"], "luts_xc7": finn["luts_xc7"],
-                                 "ratio_vs_finn_sfc_max": round(FINN_SFC_MAX_LUTS / finn["luts_xc7"], 3),
-                                 "mismatches": finn["mismatches"]}
+                                 "ratio_vs_finn_sfc_max": round(FINN_SFC_MAX_LUTS / finn["luts_xc7"], 3)
+                                 if finn["luts_xc7"] else None, "mismatches": finn["mismatches"]}
     if "cnv-mnist" in out["models"]:
         out["cnv_min_cycles"] = min(p["cycles_per_image"] for p in out["models"]["cnv-mnist"].values())
     return out

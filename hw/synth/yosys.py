@@ -103,8 +103,17 @@ def synthesize(verilog: str, top: str, family_name: str, cache_dir, netlist: boo
             failed = folder.with_name(folder.name + ".failed")
             shutil.rmtree(failed, ignore_errors=True)
             os.replace(work, failed)  # kept for its log
+            why = ""
+            if "ERROR" not in (text or "") and "ERROR" not in (proc.stderr or ""):
+                # YoWASP's Yosys runs in WebAssembly, whose memory ends at 4 GB: a large design
+                # can stop it mid-pass without a message
+                err = "\n".join((proc.stderr or "").strip().splitlines()[-3:])
+                why = (f"\nYosys stopped without an error message (exit code {proc.returncode}) on "
+                       f"{len(verilog) / 1e6:.1f} MB of Verilog; the WebAssembly Yosys has at most 4 GB "
+                       f"of memory, which a design this large can exhaust: try a more folded design"
+                       + (f"\nstderr: {err}" if err else ""))
             raise BitfoldError(f"Yosys failed to synthesize {top} for {family_name} "
-                               f"(full log: {failed / 'yosys.log'}):\n{tail}")
+                               f"(full log: {failed / 'yosys.log'}):\n{tail}{why}")
         stat = json.loads((work / "stat.json").read_text())
         cells = {k: int(v) for k, v in stat["design"].get("num_cells_by_type", {}).items()}
         result = {"top": top, "family": family_name, "yosys": version, "command": script,
