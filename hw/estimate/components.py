@@ -61,8 +61,9 @@ to SRL shift registers on xc7 (``srl``: for each gap between taps, ceil(length /
 OrReduce: ``or`` = channels x the LUTs one channel's OR of that many pixels takes, a table per
 family measured by ``bitfold calibrate`` (ABC maps wide ORs for delay, not area, in a way no
 closed formula follows; beyond the table the cost grows linearly). ArgMax: ``cmp`` = (classes - 1) x
-(2 x score bits + class bits). SkidBuffer: ``mux`` = width. Gather, StreamFIFO: ``base`` only (plus
-their memory). Block RAM: each memory packed into the family's unit shapes, the best shape for
+(2 x score bits + class bits). SkidBuffer: ``mux`` = width. Gather: ``slots`` = the beats
+of a vector (each slot's write enable). StreamFIFO: ``base`` and the read mux and pointers of
+its memory. Block RAM: each memory packed into the family's unit shapes, the best shape for
 the whole memory, depth slices side by side (exact, as Yosys maps a ``ram_style="block"`` memory;
 see :func:`bram_units`). Distributed RAM: xc7
 RAM64M cells hold 64 x 3 bits (RAM32M 32 x 6), ECP5 TRELLIS_DPR16X4 16 x 4.
@@ -340,6 +341,8 @@ def lut_features(c, fam, tables=None) -> dict:
         f["mux"] = float(c.width)
     elif isinstance(c, SplitPlan):
         f["mux"] = float(c.i_width)
+    elif isinstance(c, GatherPlan):
+        f["slots"] = float(c.count if c.count > 1 else 0)  # a slot's write enable
     elif isinstance(c, FifoPlan):
         # distributed RAM reads through a (depth / 16):1 mux per bit (ECP5 16-word cells; xc7 64)
         cell = 64 if fam.name == "xc7" else 16

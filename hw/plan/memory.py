@@ -18,12 +18,12 @@ class MemoryStyle(StrEnum):
     WIRED = "wired"              # no memory: constants in the logic
 
 
-def memory_style(depth: int, width: int, read_only: bool) -> MemoryStyle:
-    """Weight ROMs of up to 64 words become logic (a LUT6 per output bit holds 64 words), larger
-    ones block RAM. Queues of up to 64 entries or 2 kbit use distributed (LUT) RAM, larger ones
-    block RAM."""
+def memory_style(depth: int, width: int, read_only: bool, rom_words: int = 64) -> MemoryStyle:
+    """Weight ROMs of up to ``rom_words`` words become logic (one LUT per output bit: 64 words in a
+    LUT6, 16 in a LUT4), larger ones block RAM. Queues of up to 64 entries or 2 kbit use
+    distributed (LUT) RAM, larger ones block RAM."""
     if read_only:
-        return MemoryStyle.LOGIC if depth <= 64 else MemoryStyle.BLOCK
+        return MemoryStyle.LOGIC if depth <= rom_words else MemoryStyle.BLOCK
     return MemoryStyle.DISTRIBUTED if depth <= 64 or depth * width <= 2048 else MemoryStyle.BLOCK
 
 

@@ -15,7 +15,14 @@ from .popcount import TARGETS, Popcount
 from .stream import FifoPlan
 from .tree import AdderTreePlan
 
-__all__ = ["MVTUPlan", "InputMode"]
+__all__ = ["MVTUPlan", "InputMode", "PES_PER_COPY", "LANES_PER_ADDRESS"]
+
+# PEs one copy of the chunk register drives: nextpnr does not replicate a register whose fan-out
+# spans the die (tfc's first layer on ECP5: one chunk bit into 64 PEs, 14.9 ns of routing)
+PES_PER_COPY = 8
+# weight bits of a table in logic read through one copy of its address: every bit of the table is
+# a LUT (or a tree of them) that reads every address bit
+LANES_PER_ADDRESS = 256
 
 
 class InputMode(StrEnum):
@@ -191,6 +198,40 @@ class MVTUPlan:
         return (self.popcount.plan(self.simd, None, self.reg_every),) * self.pe
 
     @property
+    def pe_groups(self) -> int:
+        """Groups of at most :data:`PES_PER_COPY` PEs, each driven by its own copies of the
+        registers every PE reads (the chunk, the accumulators' flags, the group index)."""
+        return -(-self.pe // PES_PER_COPY)
+
+    @property
+    def pes_per_copy(self) -> int:
+        """PEs in one group (the last may have fewer)."""
+        return -(-self.pe // self.pe_groups)
+
+    @property
+    def chunk_copies(self) -> int:
+        """Copies of the weight stage's chunk register: one per PE group where the weights are
+        variable (a table or a memory). Hard-wired weights keep one: Yosys merges the identical
+        logic cones of different PEs, which copies would keep apart (measured on ECP5, 16 PEs in
+        two copies: +24% LUT4 on 64 binary lanes, +56% on 9 8-bit ones). A buffered input's chunk
+        is the buffer memory's read register: one."""
+        return 1 if self.buffered or self.weight_style == MemoryStyle.WIRED else self.pe_groups
+
+    @property
+    def address_copies(self) -> int:
+        """Copies of the weight address counter where the weights are a table in logic: one per
+        :data:`LANES_PER_ADDRESS` weight bits, each copy reading the table for its span of the
+        word (:attr:`address_span`); else one."""
+        if self.weight_style != MemoryStyle.LOGIC or self.depth == 1:
+            return 1
+        return -(-self.pe * self.simd // LANES_PER_ADDRESS)
+
+    @property
+    def address_span(self) -> int:
+        """Weight bits read through one copy of the address (the last copy may read fewer)."""
+        return -(-self.pe * self.simd // self.address_copies)
+
+    @property
     def table_xnor(self) -> bool:
         """A binary layer whose weights are a table in logic, read combinationally from a registered
         address: each lane's weight bit and its XNOR are one function of the address and the input
@@ -252,10 +293,14 @@ class MVTUPlan:
     # -- weights ----------------------------------------------------------------------------------
     @property
     def weight_style(self) -> MemoryStyle:
-        """Where the weights live: block RAM, a table in logic, or wired (one word, hard-wired)."""
+        """Where the weights live: block RAM, a table in logic (as deep as one LUT of the popcount's
+        family holds: a deeper table in LUT4s is a tree of LUTs and muxes per column, whose address
+        fans out to every leaf: sfc's first layer at 64 words would be 3,136 such trees of 16 LUT4), or
+        wired (one word, hard-wired)."""
         if self.mode == WeightMode.CONSTANT:
             return MemoryStyle.WIRED if self.depth == 1 else MemoryStyle.LOGIC
-        return memory_style(self.depth, self.pe * self.simd, read_only=True)
+        return memory_style(self.depth, self.pe * self.simd, read_only=True,
+                            rom_words=2 ** TARGETS[self.popcount.family].lut_inputs)
 
     @cached_property
     def weight_table(self) -> np.ndarray:
@@ -271,16 +316,20 @@ class MVTUPlan:
     @cached_property
     def table_columns(self) -> int:
         """Distinct columns of the weight table that are neither constant nor an address bit (or its
-        complement): the columns a table in logic spends LUTs and a read register on (Yosys merges
-        identical columns, and a constant or address-bit column needs no LUT)."""
+        complement), summed over the spans read through their own address copy: the
+        columns a table in logic spends LUTs and a read register on (Yosys merges identical
+        columns of one read, and a constant or address-bit column needs no LUT)."""
         words = self.depth
         if words < 2:
             return 0
-        cols = np.unique(self.weight_table.T, axis=0)
         addr = (np.arange(words)[None, :] >> np.arange(max(1, (words - 1).bit_length()))[:, None]) & 1
         trivial = np.concatenate([np.zeros((1, words)), np.ones((1, words)), addr, 1 - addr]).astype(np.uint8)
-        keep = ~(cols[:, None, :] == trivial[None, :, :]).all(axis=2).any(axis=1)
-        return int(keep.sum())
+        span = self.address_span
+        total = 0
+        for lo in range(0, self.pe * self.simd, span):
+            cols = np.unique(self.weight_table[:, lo:lo + span].T, axis=0)
+            total += int((~(cols[:, None, :] == trivial[None, :, :]).all(axis=2).any(axis=1)).sum())
+        return total
 
     # -- timing and storage -------------------------------------------------------------------------
     @property
@@ -289,10 +338,22 @@ class MVTUPlan:
         return self.depth
 
     @property
+    def weight_read_registers(self) -> int:
+        """Registers after a block RAM's read (the chunk and flags travel beside them): its
+        clock-to-output is slow. Measured on ECP5 (sfc at 64 cycles; Yosys maps DP16KD without its
+        output register, 5.8 ns from clock to data): the path from a RAM through the first
+        compressor stage took 15.2 ns; with one register after the RAM, the RAM-to-register net
+        took 12.7 ns (the register sat by its consumers); a second register can sit by the RAM
+        (the popcount family's ``bram_read_registers``)."""
+        if self.weight_style != MemoryStyle.BLOCK:
+            return 0
+        return TARGETS[self.popcount.family].bram_read_registers
+
+    @property
     def pipeline(self) -> int:
-        """Cycles from an issue to its result at the output queue's input: the weight stage, the
-        tree's stages, the accumulator's total, the compare."""
-        return 1 + self.count_latency + 1 + 1
+        """Cycles from an issue to its result at the output queue's input: the weight stage (and
+        :attr:`weight_read_registers`), the tree's stages, the accumulator's total, the compare."""
+        return 1 + self.weight_read_registers + self.count_latency + 1 + 1
 
     @property
     def credits(self) -> int:
@@ -346,12 +407,22 @@ class MVTUPlan:
         elif self.buffered:
             issue = 2 + 1 + s + 1 + 1 + s + g + a  # bank flags, write bank and pointer, busy, read bank, counters
         else:
-            issue = s
-        weight_stage = flags + (0 if self.buffered else vec * self.chunk_bits)
+            issue = s + (1 if self.sf > 1 else 0)  # the chunk counter and its ``s == 0`` flag
+        weight_stage = flags + (0 if self.buffered else vec * self.chunk_bits * self.chunk_copies)
+        for r in range(self.weight_read_registers):  # the flags, the chunk and the word again
+            # the chunk read from the input buffer (which registers it) has no first stage of its own
+            chunk = 0 if self.buffered and r == 0 else vec * self.chunk_bits
+            weight_stage += flags + chunk + self.pe * self.simd
+        if self.buffered and self.weight_read_registers:
+            weight_stage += vec * self.chunk_bits * self.chunk_copies  # the last stage's chunk
+        issue += (self.address_copies - 1) * a  # the address counter's copies
         if self.table_xnor:
-            weight_stage += a  # the table's registered address
+            weight_stage += a * self.address_copies  # the table's registered address, per copy
         trees = vec * self.count_register_bits + self.count_latency * flags
-        totals = vec * self.pe * self.acc_bits * (2 if self.sf > 1 else 1) + 1 + g  # (accumulator,) total, flags
+        if self.count_latency and self.sf > 1:  # copies of the accumulators' last valid and first flags
+            trees += (self.pe_groups - 1) * 2
+        # (accumulator,) total; valid, group (a copy per PE group)
+        totals = vec * self.pe * self.acc_bits * (2 if self.sf > 1 else 1) + 1 + g * self.pe_groups
         finish = vec * self.pe * self.out_bits + 1 + g
         assembly = vec * (self.nf - 1) * self.pe * self.out_bits
         credit = range_bits(self.queue.entries + 1) + 1  # the counter and the room flag

@@ -117,6 +117,9 @@ class Target:
     2.92 -> 2.20 and 5.05 -> 3.00 LUT per lane, flip-flops 2441 -> 870. ECP5: 2.16 -> 2.12 and
     6.3 -> 7.7 LUT per lane, and Fmax 118 -> 82 MHz (nextpnr: the address register's fan-out to
     every lane becomes the critical net), so LUT4 families keep the read register (0 words).
+    ``bram_read_registers``: registers after a weight block RAM's read (see
+    :attr:`hw.plan.mvtu.MVTUPlan.weight_read_registers`; ECP5's DP16KD as Yosys maps it takes
+    5.8 ns from clock to data).
     """
 
     lut_inputs: int
@@ -128,11 +131,12 @@ class Target:
     max_chain: int = 8
     register_lanes: bool = False
     table_words: int = 0
+    bram_read_registers: int = 1
 
 
 TARGETS = {
     "xc7": Target(6, merge=True, chain_min=3, register_lanes=True, table_words=64),
-    "ecp5": Target(4, merge=False, chain_min=5, site=1.0, pack=True),
+    "ecp5": Target(4, merge=False, chain_min=5, site=1.0, pack=True, bram_read_registers=2),
     "ice40": Target(4, merge=False, chain_min=3, chain_luts=True),
 }
 

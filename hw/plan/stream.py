@@ -38,7 +38,8 @@ class OrPoolPlan:
 @dataclass(frozen=True)
 class GatherPlan:
     """Narrow to wide: ``count`` beats of ``width`` bits become one beat, the first in the least
-    significant bits. A collecting register and an output register: no bubble."""
+    significant bits. Each beat is written into its slot of the output register (a one-hot
+    pointer); the next vector's first beat is taken when the consumer takes this one."""
 
     width: int
     count: int
@@ -62,7 +63,7 @@ class GatherPlan:
     def register_bits(self) -> int:
         if self.count == 1:
             return self.width + 1
-        return self.width * (self.count - 1) + range_bits(self.count) + self.o_width + 1
+        return self.o_width + self.count + 1  # the slots, the pointer, the full flag
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,11 @@ class Gather(wiring.Component):
     (:class:`~hw.plan.stream.GatherPlan`).
 
     The first beat lands in the least significant bits (a flattened feature map in arrival order).
-    Beats shift into a collecting register; the completed vector moves to the output register, so
-    the next vector collects while this one waits: one input beat per cycle, no bubble.
+    Each beat is written into its own slot of the output register, chosen by a one-hot pointer, so
+    the enable of a slot drives ``width`` flip-flops, not the whole vector (nextpnr does not
+    replicate a high fan-out enable). The vector is offered from the cycle after its last beat;
+    the next vector's first beat is taken in the cycle the consumer takes it (one beat per cycle,
+    no bubble, while the consumer keeps up).
 
     Members
     -------
@@ -28,22 +31,26 @@ class Gather(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         w, n = self.plan.width, self.plan.count
-        with m.If(self.o.ready):
-            m.d.sync += self.o.valid.eq(0)
         if n == 1:
+            with m.If(self.o.ready):
+                m.d.sync += self.o.valid.eq(0)
             m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready)
             with m.If(self.i.valid & self.i.ready):
                 m.d.sync += [self.o.valid.eq(1), self.o.payload.eq(self.i.payload)]
             return m
-        buf = Signal(w * (n - 1))
-        idx = Signal(range(n))
-        last = Signal()
-        m.d.comb += last.eq(idx == n - 1)
-        m.d.comb += self.i.ready.eq(~last | ~self.o.valid | self.o.ready)
-        with m.If(self.i.valid & self.i.ready):
-            m.d.sync += idx.eq(idx + 1)
-            with m.If(last):
-                m.d.sync += [self.o.valid.eq(1), self.o.payload.eq(Cat(buf, self.i.payload)), idx.eq(0)]
-            with m.Else():
-                m.d.sync += buf.eq(Cat(buf[w:], self.i.payload) if n > 2 else self.i.payload)
+        slots = [Signal(w, name=f"slot{k}") for k in range(n)]
+        sel = Signal(n, init=1)  # one-hot: the slot the next beat fills
+        full = Signal()  # the slots hold a whole vector the consumer has not taken; sel is then slot 0
+        write = Signal()
+        m.d.comb += [self.o.valid.eq(full), self.o.payload.eq(Cat(*slots)),
+                     self.i.ready.eq(~full | self.o.ready), write.eq(self.i.valid & self.i.ready)]
+        with m.If(write):
+            m.d.sync += sel.eq(Cat(sel[-1], sel[:-1]))
+        for k in range(n):
+            with m.If(write & sel[k]):
+                m.d.sync += slots[k].eq(self.i.payload)
+        with m.If(self.o.ready):
+            m.d.sync += full.eq(0)
+        with m.If(write & sel[-1]):
+            m.d.sync += full.eq(1)
         return m

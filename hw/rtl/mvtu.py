@@ -24,13 +24,22 @@ class MVTU(wiring.Component):
 
     Pipeline: issue (a vector register rotating by ``simd`` elements per cycle, or chunks straight
     from the input, or from a double-buffered input memory) -> weight stage (the weight word and the
-    chunk, registered; on xc7 a binary table in logic registers its address instead and is read
-    combinationally, its XNOR folded into the table's LUTs: ``plan.table_xnor``) -> XNOR (or
-    add/subtract) + :class:`CompressorTree` or :class:`AdderTree` per PE and vector ->
-    accumulate -> the vector's total, registered -> threshold compare or score, registered -> group
-    assembly -> the output queue (:class:`StreamFIFO`). The datapath never stalls: a vector starts
-    only when the queue has a free entry for its result (credits), so no enable fans out to the
+    chunk, registered, and again from block RAM: ``plan.weight_read_registers``; on xc7
+    a binary table in logic registers its address instead and is read combinationally, its XNOR
+    folded into the table's LUTs: ``plan.table_xnor``) -> XNOR (or add/subtract) +
+    :class:`CompressorTree` or :class:`AdderTree` per PE and vector -> accumulate -> the vector's
+    total, registered -> threshold compare or score, registered -> group assembly -> the output
+    queue (:class:`StreamFIFO`). The datapath never stalls: a vector starts only when the queue has
+    a free entry for its result (credits), so no enable fans out to the
     pipeline's registers.
+
+    Fan-out: nextpnr does not replicate registers, and a register that every PE reads spans the
+    die. So the registers every PE reads come in copies, one per group of at most
+    :data:`~hw.plan.mvtu.PES_PER_COPY` PEs (``plan.pe_groups``): the chunk (``plan.chunk_copies``),
+    the accumulators' valid and clear flags and the group index; and a table in logic is split into
+    spans of :data:`~hw.plan.mvtu.LANES_PER_ADDRESS` weight bits, each read from its own copy of
+    the address counter (``plan.address_copies``). The copies carry ``keep``, which
+    :func:`hw.synth.yosys.synthesize` passes on to their cells so that Yosys does not merge them.
 
     Members
     -------
@@ -61,22 +70,33 @@ class MVTU(wiring.Component):
         s = _counter(m, "s", sf)
         g = _counter(m, "g", nf)
         addr = _counter(m, "addr", depth)
+        # a weight table in logic is split into spans of its word, each read from its own copy of
+        # the address counter (``keep``): an address bit drives one span's table LUTs, and a table
+        # column that several lanes share is shared within a span only, never across the die
+        addrs = [addr] + [Signal(range(depth), name=f"addr_{c}", attrs={"keep": 1})
+                          for c in range(1, plan.address_copies)]
         last_s, last_g = Signal(), Signal()
         m.d.comb += [last_s.eq(s == sf - 1), last_g.eq(g == nf - 1)]
         chunks = None  # the chunks the weight stage registers; None: the input memory's read data
         if plan.input == InputMode.VECTOR:
-            chunks = self._vector_issue(m, issue, start, room, s, g, addr, last_s, last_g)
+            chunks = self._vector_issue(m, issue, start, room, s, g, addrs, last_s, last_g)
         elif not plan.buffered:
             # chunk input, one group: every accepted chunk is issued as it arrives
-            m.d.comb += [self.i.ready.eq((s != 0) | room), issue.eq(self.i.valid & self.i.ready),
-                         start.eq(issue & (s == 0))]
+            # ``at0``: a register equal to ``s == 0``, so ``issue`` (which fans out to the address
+            # copies) is one LUT of the input's valid and two flip-flops
+            at0 = Signal(init=1) if sf > 1 else Const(1, 1)
+            m.d.comb += [self.i.ready.eq(~at0 | room), issue.eq(self.i.valid & self.i.ready),
+                         start.eq(issue & at0)]
             if sf > 1:
                 with m.If(issue):
-                    m.d.sync += s.eq(Mux(last_s, 0, s + 1))
+                    m.d.sync += [s.eq(Mux(last_s, 0, s + 1)), at0.eq(last_s)]
             m.d.comb += addr.eq(s) if depth > 1 else []
+            for a in addrs[1:]:  # copies of ``s``
+                with m.If(issue):
+                    m.d.sync += a.eq(Mux(a == sf - 1, 0, a + 1))
             chunks = [self.i.payload]
         else:
-            buf_data = self._buffered_issue(m, issue, start, room, s, g, addr, last_s, last_g)
+            buf_data = self._buffered_issue(m, issue, start, room, s, g, addrs, last_s, last_g)
 
         # -- weight stage: registered flags, chunks and weight word
         wv = Signal()
@@ -87,11 +107,24 @@ class MVTU(wiring.Component):
             m.d.sync += [wfirst.eq(s == 0), wlast.eq(last_s)]
         if nf > 1:
             m.d.sync += wg.eq(g)
+        for r in range(plan.weight_read_registers):
+            # weights from block RAM are registered again (the RAM's clock-to-output is slow): the
+            # chunk and the flags travel beside them
+            if chunks is not None:
+                chunks = [self._again(m, chunks[j], f"cx{j}_{r}") for j in range(vec)]
+            else:
+                chunks = [buf_data]
+            wv, wfirst, wlast, wg = (self._again(m, x, f"{n}_r{r}") for x, n in ((wv, "wv"), (wfirst, "wfirst"),
+                                                                               (wlast, "wlast"), (wg, "wg")))
+        # the chunk register, one copy per ``plan.pes_per_copy`` PEs: each copy drives a few PEs'
+        # lanes, not all of them (``keep``: Yosys would merge identical registers again)
+        copies = plan.chunk_copies
         if chunks is not None:
-            wx = [Signal(chunk_bits, name=f"wx{j}") for j in range(vec)]
-            m.d.sync += [wx[j].eq(chunks[j]) for j in range(vec)]
+            wx = [[Signal(chunk_bits, name=f"wx{j}" if copies == 1 else f"wx{j}_{c}",
+                          attrs={"keep": 1} if copies > 1 else {}) for c in range(copies)] for j in range(vec)]
+            m.d.sync += [r.eq(chunks[j]) for j in range(vec) for r in wx[j]]
         else:
-            wx = [buf_data]
+            wx = [[buf_data]]
         words = plan.weight_words()
         wword = Signal(pe * simd)
         if plan.weight_style == MemoryStyle.WIRED:
@@ -100,33 +133,54 @@ class MVTU(wiring.Component):
             # a constant-mode layer that is folded keeps its weights as a table in logic; a memory-
             # mode layer in block RAM, or in logic when it is small (see memory_style)
             style = str(plan.weight_style)
-            m.submodules.weights = mem = Memory(shape=pe * simd, depth=depth, init=words,
-                                                attrs={"rom_style": style, "ram_style": style})
-            if plan.table_xnor:
-                # a table in logic is read combinationally from a registered address, so that each
-                # weight bit and its XNOR fold into one LUT (no register per weight bit)
-                waddr = Signal.like(addr, name="waddr") if depth > 1 else addr
-                if depth > 1:
-                    m.d.sync += waddr.eq(addr)
-                rp = mem.read_port(domain="comb")
-                m.d.comb += [rp.addr.eq(waddr), wword.eq(rp.data)]
-            else:
-                rp = mem.read_port()
-                m.d.comb += [rp.addr.eq(addr), wword.eq(rp.data)]
+            span, width = plan.address_span, pe * simd
+            for c, a in enumerate(addrs):  # one table per span of the word, read by its address copy
+                lo, hi = c * span, min(width, (c + 1) * span)
+                init = words if len(addrs) == 1 else [(word >> lo) & ((1 << (hi - lo)) - 1) for word in words]
+                mem = Memory(shape=hi - lo, depth=depth, init=init, attrs={"rom_style": style, "ram_style": style})
+                m.submodules["weights" if c == 0 else f"weights_{c}"] = mem
+                if plan.table_xnor:
+                    # a table in logic is read combinationally from a registered address, so that
+                    # each weight bit and its XNOR fold into one LUT (no register per weight bit)
+                    waddr = Signal.like(a, name="waddr" if c == 0 else f"waddr_{c}") if depth > 1 else a
+                    if depth > 1:
+                        m.d.sync += waddr.eq(a)
+                    rp = mem.read_port(domain="comb")
+                    m.d.comb += [rp.addr.eq(waddr), wword[lo:hi].eq(rp.data)]
+                else:
+                    rp = mem.read_port()
+                    m.d.comb += [rp.addr.eq(a), wword[lo:hi].eq(rp.data)]
+            for r in range(plan.weight_read_registers):
+                wword = self._again(m, wword, f"wword_r{r}")
 
         # -- XNOR / add-subtract + adder trees, one per PE and vector
         # hard-wired integer weights: each element as +x and -x once per vector, shared by the PEs
         shared = not plan.binary and plan.weight_style == MemoryStyle.WIRED
-        elements = [self._signed_elements(m, j, wx[j]) if shared else None for j in range(vec)]
-        counts = [[self._tree(m, j, p, wx[j], wword[p * simd:(p + 1) * simd], elements[j]) for p in range(pe)]
-                  for j in range(vec)]
+        elements = [[self._signed_elements(m, j, c, x) if shared else None for c, x in enumerate(wx[j])]
+                    for j in range(vec)]
+        per = plan.pes_per_copy  # PE p is in group p // per; a single copy serves every group
+        counts = [[self._tree(m, j, p, wx[j][p // per % len(wx[j])], wword[p * simd:(p + 1) * simd],
+                              elements[j][p // per % len(wx[j])]) for p in range(pe)] for j in range(vec)]
         av, afirst, alast, ag = wv, wfirst, wlast, wg
+        ngroups = plan.pe_groups
+        avs, afirsts = [av] * ngroups, [afirst] * ngroups  # per copy: the accumulators' enable and clear
         for d in range(plan.count_latency):  # the flags travel beside the trees
             nv = Signal(name=f"v{d}")
             m.d.sync += nv.eq(av)
+            if d == plan.count_latency - 1 and ngroups > 1 and sf > 1:  # it enables every accumulator
+                avs = [nv] + [Signal(name=f"v{d}_{c}", attrs={"keep": 1}) for c in range(1, ngroups)]
+                m.d.sync += [r.eq(av) for r in avs[1:]]
+            else:
+                avs = [nv] * ngroups
             if sf > 1:
                 nfirst, nlast = Signal(name=f"first{d}"), Signal(name=f"last{d}")
                 m.d.sync += [nfirst.eq(afirst), nlast.eq(alast)]
+                if d == plan.count_latency - 1 and ngroups > 1:
+                    afirsts = [nfirst] + [Signal(name=f"first{d}_{c}", attrs={"keep": 1})
+                                          for c in range(1, ngroups)]
+                    m.d.sync += [r.eq(afirst) for r in afirsts[1:]]
+                else:
+                    afirsts = [nfirst] * ngroups
                 afirst, alast = nfirst, nlast
             if nf > 1:
                 ng = Signal(range(nf), name=f"g{d}")
@@ -137,10 +191,13 @@ class MVTU(wiring.Component):
         # -- accumulate; the vector's total, registered
         acc_shape = signed(plan.acc_bits) if plan.acc_signed else unsigned(plan.acc_bits)
         rv = Signal()
-        rg = Signal(range(nf), name="rg") if nf > 1 else Const(0, 1)
+        # the group of the totals, per copy (it chooses every PE's threshold)
+        rgs = [Signal(range(nf), name="rg" if c == 0 else f"rg_{c}", attrs={"keep": 1} if c else {})
+               for c in range(ngroups)] if nf > 1 else [Const(0, 1)] * ngroups
+        rg = rgs[0]
         m.d.sync += rv.eq(av & alast)
         if nf > 1:
-            m.d.sync += rg.eq(ag)
+            m.d.sync += [r.eq(ag) for r in rgs]
         totals = []
         for j in range(vec):
             row = []
@@ -149,8 +206,8 @@ class MVTU(wiring.Component):
                 if sf > 1:
                     acc = Signal(acc_shape, name=f"acc{j}_{p}")
                     sum_ = Signal(acc_shape, name=f"sum{j}_{p}")
-                    m.d.comb += sum_.eq(Mux(afirst, 0, acc) + counts[j][p])
-                    with m.If(av):
+                    m.d.comb += sum_.eq(Mux(afirsts[p // per], 0, acc) + counts[j][p])
+                    with m.If(avs[p // per]):
                         m.d.sync += acc.eq(sum_)
                     m.d.sync += total.eq(sum_)
                 else:
@@ -169,7 +226,7 @@ class MVTU(wiring.Component):
             results = []
             for p in range(pe):
                 r = Signal(plan.out_bits, name=f"res{j}_{p}")
-                m.d.sync += r.eq(self._finish(p, totals[j][p], rg))
+                m.d.sync += r.eq(self._finish(p, totals[j][p], rgs[p // per]))
                 results.append(r)
             groups.append(Cat(*results))
 
@@ -177,7 +234,16 @@ class MVTU(wiring.Component):
         assemble(m, queue, fv, fg, nf, groups)
         return m
 
-    def _vector_issue(self, m, issue, start, room, s, g, addr, last_s, last_g):
+    @staticmethod
+    def _again(m, x, name):
+        """``x`` registered once more (a constant stays itself)."""
+        if isinstance(x, Const):
+            return x
+        r = Signal.like(x, name=name)
+        m.d.sync += r.eq(x)
+        return r
+
+    def _vector_issue(self, m, issue, start, room, s, g, addrs, last_s, last_g):
         """Whole vectors per beat: a register of M vectors, rotating by ``simd`` elements per issue
         cycle (chunks come from fixed wires, not a wide multiplexer); the next beat loads on the
         cycle the last chunk of the current one issues."""
@@ -194,9 +260,10 @@ class MVTU(wiring.Component):
         avail = Signal(init=1) if depth > 1 else Const(1, 1)
         m.d.comb += [self.i.ready.eq(avail & room), issue.eq(busy),
                      load.eq(self.i.valid & self.i.ready), start.eq(load)]
+        addr = addrs[0]
         with m.If(issue):
             if depth > 1:
-                m.d.sync += addr.eq(Mux(last_s & last_g, 0, addr + 1))
+                m.d.sync += [a.eq(Mux(last_s & last_g, 0, a + 1)) for a in addrs]
             if sf > 1:
                 m.d.sync += s.eq(Mux(last_s, 0, s + 1))
             if nf > 1:
@@ -226,10 +293,10 @@ class MVTU(wiring.Component):
             if nf > 1:
                 m.d.sync += g.eq(0)
             if depth > 1:
-                m.d.sync += addr.eq(0)
+                m.d.sync += [a.eq(0) for a in addrs]
         return [x[j * vbits:j * vbits + chunk_bits] for j in range(vec)]
 
-    def _buffered_issue(self, m, issue, start, room, s, g, addr, last_s, last_g):
+    def _buffered_issue(self, m, issue, start, room, s, g, addrs, last_s, last_g):
         """Chunks per beat, read ``nf`` times: written into one bank of a double-buffered memory of
         ``2 * sf`` words while the other bank is issued; returns the memory's read data (the chunk
         of the issue cycle before, registered by the memory)."""
@@ -259,7 +326,7 @@ class MVTU(wiring.Component):
         # the next vector starts on the cycle the current one is done (no bubble), or when idle
         m.d.comb += start.eq(Mux(done, full.bit_select(~rbank, 1), ~busy & full.bit_select(rbank, 1)) & room)
         with m.If(issue):
-            m.d.sync += addr.eq(Mux(done, 0, addr + 1))
+            m.d.sync += [a.eq(Mux(done, 0, a + 1)) for a in addrs]
             if sf > 1:
                 m.d.sync += s.eq(Mux(last_s, 0, s + 1))
             with m.If(last_s):
@@ -323,14 +390,15 @@ class MVTU(wiring.Component):
         m.d.comb += tree.terms.eq(Cat(*terms))
         return tree.sum
 
-    def _signed_elements(self, m, j, chunk):
-        """The elements of vector ``j``'s chunk as terms: the lists ``+x`` and ``-x``."""
+    def _signed_elements(self, m, j, c, chunk):
+        """The elements of vector ``j``'s chunk (copy ``c``) as terms: the lists ``+x`` and ``-x``."""
         plan = self.plan
         tw, eb = plan.term_width, plan.element_bits
         pos, neg = [], []
+        tag = f"{j}" if plan.chunk_copies == 1 else f"{j}_{c}"
         for e in range(plan.simd):
-            xe = Signal(signed(tw), name=f"x{j}_{e}")
-            nx = Signal(signed(tw), name=f"nx{j}_{e}")
+            xe = Signal(signed(tw), name=f"x{tag}_{e}")
+            nx = Signal(signed(tw), name=f"nx{tag}_{e}")
             raw = chunk[e * eb:(e + 1) * eb]
             m.d.comb += [xe.eq(raw.as_signed() if plan.in_signed else raw), nx.eq(-xe)]
             pos.append(xe)

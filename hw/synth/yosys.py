@@ -69,6 +69,13 @@ def count_cells(cells: dict, fam: Family) -> dict:
     }
 
 
+# A register the design replicates on purpose carries ``keep`` on its signal (see
+# :attr:`hw.plan.mvtu.MVTUPlan.chunk_copies`), but Yosys honours ``keep`` on cells, not wires: before
+# synthesis, the cells driving such a signal are marked, so ``opt_merge`` leaves the copies apart.
+KEEP_MARK = "(* keep ="
+KEEP_CELLS = "proc; setattr -set keep 1 a:keep %ci1 c:* %i"
+
+
 def synthesize(verilog: str, top: str, family_name: str, cache_dir, netlist: bool = False) -> dict:
     """Synthesize ``verilog`` (text) for ``family_name``; returns counts, raw cells, seconds, version.
 
@@ -77,6 +84,8 @@ def synthesize(verilog: str, top: str, family_name: str, cache_dir, netlist: boo
     fam = family(family_name)
     version = yosys_version()
     script = f"{fam.yosys} -top {top}"
+    if KEEP_MARK in verilog:
+        script = f"{KEEP_CELLS}; {script}"
     key = hashlib.sha256(f"{verilog}|{top}|{script}|{version}|{netlist}".encode()).hexdigest()[:20]
     folder = Path(cache_dir) / f"{family_name}-{key}"
     result_path = folder / "result.json"

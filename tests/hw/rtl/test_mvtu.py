@@ -4,6 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rtlcheck
+from elaborated import counts
 from hw.errors import BitfoldError
 from hw.ir import interp
 from hw.passes.fold import divisors
@@ -127,3 +128,37 @@ def test_folding_that_does_not_divide_lists_the_valid_values():
         MVTUPlan("fc", w, 1, 3, out)
     with pytest.raises(BitfoldError, match=r"^fc: 2 vectors at once need whole-vector input beats$"):
         MVTUPlan("fc", w, 1, 1, out, vectors=2, input="chunk")
+
+
+@pytest.mark.parametrize("in_bits,mode,input,vectors,pe,o,family", [
+    (0, "memory", "chunk", 1, 20, 20, "xc7"), (0, "constant", "vector", 2, 12, 24, "xc7"),
+    (8, "constant", "vector", 1, 20, 20, "xc7"), (3, "memory", "vector", 2, 9, 18, "xc7"),
+    (0, "memory", "chunk", 1, 10, 20, "ecp5"), (0, "constant", "vector", 1, 16, 16, "ecp5"),
+    (0, "memory", "vector", 2, 12, 24, "ecp5"), (0, "memory", "vector", 1, 9, 81, "ecp5"),
+    (0, "memory", "chunk", 1, 9, 81, "ecp5")])
+def test_registers_every_pe_reads_are_copied_per_group_of_pes(in_bits, mode, input, vectors, pe, o, family,
+                                                             monkeypatch):
+    """More PEs than one copy of a register drives: the chunk, the flags and the group index have a
+    copy per group of PEs (the last group may be smaller; a buffered input and hard-wired weights
+    keep one chunk), a table in logic a copy of its address per span of lanes (here 16, so spans
+    cut through PEs), and the results are those of one register."""
+    from hw.plan.memory import MemoryStyle
+    from hw.plan.mvtu import PES_PER_COPY
+
+    monkeypatch.setattr("hw.plan.mvtu.LANES_PER_ADDRESS", 16)
+
+    p = dict(k=12, o=o, pe=pe, simd=6, in_bits=in_bits, in_signed=in_bits > 1, mode=mode, out="threshold",
+             seed=pe, input=input, vectors=vectors, popcount=Popcount(family=family))
+    plan, beats, want, decode = build_case(p, vectors=4)
+    groups = -(-pe // PES_PER_COPY)
+    assert plan.pe_groups == groups > 1
+    assert groups * plan.pes_per_copy >= pe > (groups - 1) * plan.pes_per_copy
+    wired = plan.weight_style == MemoryStyle.WIRED
+    assert plan.chunk_copies == (1 if plan.buffered or wired else groups)
+    assert plan.address_copies == (-(-pe * 6 // 16) if plan.weight_style == MemoryStyle.LOGIC else 1)
+    assert plan.weight_read_registers == (2 if plan.weight_style == MemoryStyle.BLOCK else 0)  # ECP5's block RAM
+    got = counts(MVTU(plan))
+    assert (got["register_bits"], got["memory_bits"]) == (plan.register_bits, plan.memory_bits)
+    items = len(beats) // (plan.sf if plan.input == InputMode.CHUNK else 1)
+    out = rtlcheck.run(MVTU(plan), beats, items, seed=pe)
+    assert np.array_equal(outputs(out, plan, decode), want)

@@ -35,6 +35,41 @@ def test_gather(width, count, seed):
     assert out == rtlcheck.pack(np.array(beats).reshape(5, count), width)
 
 
+@pytest.mark.parametrize("count", [1, 2, 7])
+def test_gather_takes_a_beat_every_cycle_and_holds_one_vector(count):
+    """Without gaps or back-pressure a vector leaves every ``count`` cycles, one cycle after its
+    last beat; with the consumer stalled, the gather holds one whole vector and takes no beat of
+    the next."""
+    from amaranth.sim import Simulator
+
+    from sim.amaranth_run import run_stream
+
+    beats = list(range(1, 10 * count + 1))
+    cycles = []
+    out = run_stream(Gather(GatherPlan(8, count)), beats, 10, cycles=cycles)
+    assert out == rtlcheck.pack(np.array(beats).reshape(10, count), 8)
+    assert cycles[0] == count + 1 and np.all(np.diff(cycles) == count)  # sampled at the end of cycle count
+
+    dut = Gather(GatherPlan(8, count))
+    taken = []
+
+    async def bench(ctx):
+        ctx.set(dut.o.ready, 0)
+        ctx.set(dut.i.valid, 1)
+        for b in range(3 * count):
+            ctx.set(dut.i.payload, b + 1)
+            taken.append(ctx.get(dut.i.ready))
+            await ctx.tick()
+        assert ctx.get(dut.o.valid)
+        assert ctx.get(dut.o.payload) == rtlcheck.pack(np.arange(1, count + 1).reshape(1, count), 8)[0]
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert taken == [1] * count + [0] * (2 * count)
+
+
 @pytest.mark.parametrize("unit", [lambda: SkidBuffer(SkidPlan(9)), lambda: StreamFIFO(FifoPlan(9, 3)),
                                   lambda: StreamFIFO(FifoPlan(9, 37)), lambda: StreamFIFO(FifoPlan(40, 300))])
 @pytest.mark.parametrize("gap", [0.0, 0.5])

@@ -78,3 +78,26 @@ def test_ice40_maps_what_the_rtl_asks_as_distributed_ram(tmp_path):
     assert 'ram_style = "distributed"' in text
     r = synthesize(text, top, "ice40", tmp_path)
     assert r["bram"] >= 1 and r["lut"] < 200
+
+
+@pytest.mark.synth
+@pytest.mark.parametrize("family", ["xc7", "ecp5"])
+def test_copies_of_the_chunk_register_survive_synthesis(family, tmp_path):
+    """The copies of an MVTU's chunk register carry ``keep``; synthesis keeps them apart (without
+    the mark Yosys merges them into one register again)."""
+    import re
+
+    import numpy as np
+    from amaranth.back import verilog
+
+    from hw.plan import MVTUPlan, Popcount, Stage, ThresholdOut
+    from hw.rtl.build import dataflow
+
+    rng = np.random.default_rng(0)
+    plan = MVTUPlan("mvtu", rng.integers(0, 2, (16, 32), dtype=np.uint8), 16, 16,
+                    ThresholdOut(rng.integers(0, 17, 16), np.ones(16)), popcount=Popcount(family=family))
+    assert plan.chunk_copies == 2 and plan.chunk_bits == 16
+    text = verilog.convert(dataflow((Stage("dut", plan),)), name="copies", emit_src=False)
+    kept = synthesize(text, "copies", family, tmp_path)
+    merged = synthesize(re.sub(r"\(\* keep = 32'd1 \*\)", "", text), "copies", family, tmp_path)
+    assert kept["ff"] - merged["ff"] >= (plan.chunk_copies - 1) * plan.chunk_bits
