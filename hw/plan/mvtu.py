@@ -408,14 +408,11 @@ class MVTUPlan:
             issue = 2 + 1 + s + 1 + 1 + s + g + a  # bank flags, write bank and pointer, busy, read bank, counters
         else:
             issue = s + (1 if self.sf > 1 else 0)  # the chunk counter and its ``s == 0`` flag
-        weight_stage = flags + (0 if self.buffered else vec * self.chunk_bits * self.chunk_copies)
-        for r in range(self.weight_read_registers):  # the flags, the chunk and the word again
-            # the chunk read from the input buffer (which registers it) has no first stage of its own
-            chunk = 0 if self.buffered and r == 0 else vec * self.chunk_bits
-            weight_stage += flags + chunk + self.pe * self.simd
-        if self.buffered and self.weight_read_registers:
-            weight_stage += vec * self.chunk_bits * self.chunk_copies  # the last stage's chunk
         issue += (self.address_copies - 1) * a  # the address counter's copies
+        weight_stage = flags + (0 if self.buffered else vec * self.chunk_bits * self.chunk_copies)
+        # per register after a block RAM's read: the flags, the chunk (a buffered chunk, read from
+        # the buffer's own register, takes its one register at the end instead) and the word
+        weight_stage += self.weight_read_registers * (flags + vec * self.chunk_bits + self.pe * self.simd)
         if self.table_xnor:
             weight_stage += a * self.address_copies  # the table's registered address, per copy
         trees = vec * self.count_register_bits + self.count_latency * flags

@@ -156,11 +156,11 @@ class MVTU(wiring.Component):
         # -- XNOR / add-subtract + adder trees, one per PE and vector
         # hard-wired integer weights: each element as +x and -x once per vector, shared by the PEs
         shared = not plan.binary and plan.weight_style == MemoryStyle.WIRED
-        elements = [[self._signed_elements(m, j, c, x) if shared else None for c, x in enumerate(wx[j])]
-                    for j in range(vec)]
+        # (hard-wired weights keep one chunk register: ``plan.chunk_copies``)
+        elements = [self._signed_elements(m, j, wx[j][0]) if shared else None for j in range(vec)]
         per = plan.pes_per_copy  # PE p is in group p // per; a single copy serves every group
-        counts = [[self._tree(m, j, p, wx[j][p // per % len(wx[j])], wword[p * simd:(p + 1) * simd],
-                              elements[j][p // per % len(wx[j])]) for p in range(pe)] for j in range(vec)]
+        counts = [[self._tree(m, j, p, wx[j][p // per % len(wx[j])], wword[p * simd:(p + 1) * simd], elements[j])
+                   for p in range(pe)] for j in range(vec)]
         av, afirst, alast, ag = wv, wfirst, wlast, wg
         ngroups = plan.pe_groups
         avs, afirsts = [av] * ngroups, [afirst] * ngroups  # per copy: the accumulators' enable and clear
@@ -390,15 +390,14 @@ class MVTU(wiring.Component):
         m.d.comb += tree.terms.eq(Cat(*terms))
         return tree.sum
 
-    def _signed_elements(self, m, j, c, chunk):
-        """The elements of vector ``j``'s chunk (copy ``c``) as terms: the lists ``+x`` and ``-x``."""
+    def _signed_elements(self, m, j, chunk):
+        """The elements of vector ``j``'s chunk as terms: the lists ``+x`` and ``-x``."""
         plan = self.plan
         tw, eb = plan.term_width, plan.element_bits
         pos, neg = [], []
-        tag = f"{j}" if plan.chunk_copies == 1 else f"{j}_{c}"
         for e in range(plan.simd):
-            xe = Signal(signed(tw), name=f"x{tag}_{e}")
-            nx = Signal(signed(tw), name=f"nx{tag}_{e}")
+            xe = Signal(signed(tw), name=f"x{j}_{e}")
+            nx = Signal(signed(tw), name=f"nx{j}_{e}")
             raw = chunk[e * eb:(e + 1) * eb]
             m.d.comb += [xe.eq(raw.as_signed() if plan.in_signed else raw), nx.eq(-xe)]
             pos.append(xe)
