@@ -56,8 +56,10 @@ row and column filters per input channel, ``select`` = the per-group choice of j
 folded, ``tree`` = the per-PE adder trees, ``acc`` = the compares.
 
 SlidingWindow: ``pad`` = pixel bits when padded (input or border value), ``steps`` = the row/column
-flag tables and counters (log of the padded size); the line buffer is registers, which Yosys maps
-to SRL shift registers on xc7 (``srl``: for each gap between taps, ceil(length / 32) per bit).
+flag tables and counters (log of the padded size), ``enables`` = the copies of the step enable
+(each with its copies of the flags) that drive slices of the line buffer and window register; the
+line buffer is registers, which Yosys maps to SRL shift registers on xc7 (``srl``: for each gap
+between taps, ceil(length / 32) per bit).
 OrReduce: ``or`` = channels x the LUTs one channel's OR of that many pixels takes, a table per
 family measured by ``bitfold calibrate`` (ABC maps wide ORs for delay, not area, in a way no
 closed formula follows; beyond the table the cost grows linearly). ArgMax: ``cmp`` = (classes - 1) x
@@ -333,6 +335,7 @@ def lut_features(c, fam, tables=None) -> dict:
     elif isinstance(c, WindowPlan):
         f["pad"] = float(c.in_pixels * c.pixel_bits if any(c.pads) else 0)
         f["tables"] = float(math.ceil(c.hp / 2**L) + math.ceil(c.words_per_row / 2**L))
+        f["enables"] = float(c.enable_copies)  # a copy's step enable and next flags
     elif isinstance(c, OrPoolPlan):
         f["or"] = c.windows * c.channels * or_luts(c.pixels, fam, tables)
     elif isinstance(c, ArgMaxPlan):

@@ -403,7 +403,7 @@ class MVTUPlan:
         flags = 1 + (2 if self.sf > 1 else 0) + g  # valid, first and last chunk, group
         vec = self.vectors
         if self.input == InputMode.VECTOR:
-            issue = vec * self.k * self.element_bits + 1 + s + g + a + (1 if self.depth > 1 else 0)  # + avail
+            issue = vec * self.k * self.element_bits + 1 + s + g + a + (2 if self.depth > 1 else 0)  # + avail, ready
         elif self.buffered:
             issue = 2 + 1 + s + 1 + 1 + s + g + a  # bank flags, write bank and pointer, busy, read bank, counters
         else:

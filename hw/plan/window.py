@@ -6,7 +6,11 @@ from functools import cached_property
 from ..errors import BitfoldError
 from .memory import range_bits
 
-__all__ = ["WindowPlan", "window_steps"]
+__all__ = ["WindowPlan", "window_steps", "FLOPS_PER_ENABLE"]
+
+#: The most line-buffer or window-register flip-flops one copy of the step enable drives: nextpnr
+#: does not replicate a high fan-out enable, so the unit does (``WindowPlan.enable_copies``).
+FLOPS_PER_ENABLE = 128
 
 
 def window_steps(in_shape, kernel, stride, pads, in_pixels=1, windows=1):
@@ -160,10 +164,39 @@ class WindowPlan:
     latency = 1  # cycles from the step that completes a group to the group offered (its register)
 
     @property
+    def chain_bits(self) -> int:
+        """The line buffer's bits past the incoming word."""
+        return (self.length - self.in_pixels) * self.pixel_bits
+
+    @property
+    def lanes(self) -> int:
+        """Bit lanes of the line buffer: each bit of each of the P pixels of a word shifts along
+        its own lane (bit ``i`` of the buffer to bit ``i + lanes``)."""
+        return self.in_pixels * self.pixel_bits
+
+    @property
+    def chain_copies(self) -> int:
+        """Copies of the step enable for the line buffer, one per :data:`FLOPS_PER_ENABLE` bits,
+        each driving whole lanes (a lane under one enable maps to shift-register cells on xc7)."""
+        return min(-(-self.chain_bits // FLOPS_PER_ENABLE), self.lanes)
+
+    @property
+    def window_copies(self) -> int:
+        """Copies of the emit enable for the window register, one per :data:`FLOPS_PER_ENABLE` bits."""
+        return -(-self.o_width // FLOPS_PER_ENABLE)
+
+    @property
+    def enable_copies(self) -> int:
+        """Copies of the border, emit and output-valid flags, each with its own enable LUT driving a
+        slice of the line buffer or of the window register (none when one enable drives them all)."""
+        n = self.chain_copies + self.window_copies
+        return n if n > 2 else 0
+
+    @property
     def register_bits(self) -> int:
         """The line buffer (a shift register: SRL/LUTRAM on FPGAs), the row and word counters, the
-        border and emit flags and the window register."""
-        chain = (self.length - self.in_pixels) * self.pixel_bits
-        return chain + range_bits(max(2, self.hp)) + range_bits(max(2, self.words_per_row)) + 2 + 1 + self.o_width
+        border and emit flags and their copies, and the window register."""
+        return (self.chain_bits + range_bits(max(2, self.hp)) + range_bits(max(2, self.words_per_row)) + 2 + 1
+                + 3 * self.enable_copies + self.o_width)
 
     memory_bits = 0

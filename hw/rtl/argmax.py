@@ -34,7 +34,7 @@ class ArgMax(wiring.Component):
         # output queue and credits: a vector enters only when its result has a place, so the levels
         # never stall (no enable fans out to their registers)
         start = Signal()
-        queue, room = output_queue(m, self, plan.queue, start)
+        queue, room, _ = output_queue(m, self, plan.queue, start)
         m.d.comb += [self.i.ready.eq(room), start.eq(self.i.valid & self.i.ready)]
         level = []
         for c in range(plan.classes):

@@ -44,13 +44,17 @@ class Gather(wiring.Component):
         write = Signal()
         m.d.comb += [self.o.valid.eq(full), self.o.payload.eq(Cat(*slots)),
                      self.i.ready.eq(~full | self.o.ready), write.eq(self.i.valid & self.i.ready)]
-        with m.If(write):
-            m.d.sync += sel.eq(Cat(sel[-1], sel[:-1]))
+        # only slot 0 can be chosen while the slots are full: the other slots (and the pointer bits
+        # past slot 1) are written on the input's valid alone, so the consumer's ready drives a
+        # slot's enable, not the whole vector's
         for k in range(n):
-            with m.If(write & sel[k]):
+            take = write if k == 0 else self.i.valid
+            with m.If(take & sel[k]):
                 m.d.sync += slots[k].eq(self.i.payload)
+            with m.If(write if k < 2 else self.i.valid):
+                m.d.sync += sel[k].eq(sel[k - 1])
         with m.If(self.o.ready):
             m.d.sync += full.eq(0)
-        with m.If(write & sel[-1]):
+        with m.If(self.i.valid & sel[-1]):
             m.d.sync += full.eq(1)
         return m

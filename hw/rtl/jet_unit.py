@@ -79,7 +79,7 @@ class JetUnit(wiring.Component):
 
         # -- output queue and credits; a window starts when its result has a place
         start = Signal()
-        queue, room = output_queue(m, self, plan.queue, start)
+        queue, room, _ = output_queue(m, self, plan.queue, start)
 
         # -- accept M windows: their jets go straight into the jet registers
         wbits = plan.i_width // vec

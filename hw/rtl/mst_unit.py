@@ -42,7 +42,7 @@ class MSTUnit(wiring.Component):
 
         # output queue and credits: a vector enters only when its result has a place
         start = Signal()
-        queue, room = output_queue(m, self, plan.queue, start)
+        queue, room, _ = output_queue(m, self, plan.queue, start)
         m.d.comb += [self.i.ready.eq(room), start.eq(self.i.valid & self.i.ready)]
 
         # input register

@@ -12,9 +12,9 @@ from .output_queue import assemble, output_queue
 __all__ = ["MVTU"]
 
 
-def _counter(m, name, n):
+def _counter(m, name, n, attrs=None):
     """A counter signal over ``range(n)``, or the constant 0 when ``n`` is 1 (no register)."""
-    return Signal(range(n), name=name) if n > 1 else Const(0, 1)
+    return Signal(range(n), name=name, attrs=attrs or {}) if n > 1 else Const(0, 1)
 
 
 class MVTU(wiring.Component):
@@ -62,24 +62,26 @@ class MVTU(wiring.Component):
 
         # -- output queue and credits: a vector starts only when its result has a place
         start = Signal()
-        queue, room = output_queue(m, self, plan.queue, start)
+        queue, room, room_next = output_queue(m, self, plan.queue, start)
 
         # -- issue stage: per cycle ``issue`` (a chunk goes out), its chunk index ``s`` (first,
         # last), its group ``g``, its weight address ``addr`` and its chunks ``chunk[j]``
         issue = Signal()
         s = _counter(m, "s", sf)
         g = _counter(m, "g", nf)
-        addr = _counter(m, "addr", depth)
         # a weight table in logic is split into spans of its word, each read from its own copy of
         # the address counter (``keep``): an address bit drives one span's table LUTs, and a table
-        # column that several lanes share is shared within a span only, never across the die
+        # column that several lanes share is shared within a span only, never across the die. The
+        # counter itself carries keep too: Yosys would merge it into a copy, which would then drive
+        # two spans
+        addr = _counter(m, "addr", depth, {"keep": 1} if plan.address_copies > 1 else None)
         addrs = [addr] + [Signal(range(depth), name=f"addr_{c}", attrs={"keep": 1})
                           for c in range(1, plan.address_copies)]
         last_s, last_g = Signal(), Signal()
         m.d.comb += [last_s.eq(s == sf - 1), last_g.eq(g == nf - 1)]
         chunks = None  # the chunks the weight stage registers; None: the input memory's read data
         if plan.input == InputMode.VECTOR:
-            chunks = self._vector_issue(m, issue, start, room, s, g, addrs, last_s, last_g)
+            chunks = self._vector_issue(m, issue, start, room, room_next, s, g, addrs, last_s, last_g)
         elif not plan.buffered:
             # chunk input, one group: every accepted chunk is issued as it arrives
             # ``at0``: a register equal to ``s == 0``, so ``issue`` (which fans out to the address
@@ -165,22 +167,24 @@ class MVTU(wiring.Component):
         ngroups = plan.pe_groups
         avs, afirsts = [av] * ngroups, [afirst] * ngroups  # per copy: the accumulators' enable and clear
         for d in range(plan.count_latency):  # the flags travel beside the trees
-            nv = Signal(name=f"v{d}")
+            # the last stage's valid and first flags enable and clear every accumulator: a copy per
+            # PE group, every copy with keep (the first too: Yosys would merge a copy without keep
+            # into one with it, which would then drive two groups' PEs across the die)
+            split = d == plan.count_latency - 1 and ngroups > 1 and sf > 1
+            keep = {"keep": 1} if split else {}
+            nv = Signal(name=f"v{d}", attrs=keep)
             m.d.sync += nv.eq(av)
-            if d == plan.count_latency - 1 and ngroups > 1 and sf > 1:  # it enables every accumulator
-                avs = [nv] + [Signal(name=f"v{d}_{c}", attrs={"keep": 1}) for c in range(1, ngroups)]
+            avs = [nv] * ngroups
+            if split:
+                avs = [nv] + [Signal(name=f"v{d}_{c}", attrs=keep) for c in range(1, ngroups)]
                 m.d.sync += [r.eq(av) for r in avs[1:]]
-            else:
-                avs = [nv] * ngroups
             if sf > 1:
-                nfirst, nlast = Signal(name=f"first{d}"), Signal(name=f"last{d}")
+                nfirst, nlast = Signal(name=f"first{d}", attrs=keep), Signal(name=f"last{d}")
                 m.d.sync += [nfirst.eq(afirst), nlast.eq(alast)]
-                if d == plan.count_latency - 1 and ngroups > 1:
-                    afirsts = [nfirst] + [Signal(name=f"first{d}_{c}", attrs={"keep": 1})
-                                          for c in range(1, ngroups)]
+                afirsts = [nfirst] * ngroups
+                if split:
+                    afirsts = [nfirst] + [Signal(name=f"first{d}_{c}", attrs=keep) for c in range(1, ngroups)]
                     m.d.sync += [r.eq(afirst) for r in afirsts[1:]]
-                else:
-                    afirsts = [nfirst] * ngroups
                 afirst, alast = nfirst, nlast
             if nf > 1:
                 ng = Signal(range(nf), name=f"g{d}")
@@ -192,7 +196,7 @@ class MVTU(wiring.Component):
         acc_shape = signed(plan.acc_bits) if plan.acc_signed else unsigned(plan.acc_bits)
         rv = Signal()
         # the group of the totals, per copy (it chooses every PE's threshold)
-        rgs = [Signal(range(nf), name="rg" if c == 0 else f"rg_{c}", attrs={"keep": 1} if c else {})
+        rgs = [Signal(range(nf), name="rg" if ngroups == 1 else f"rg_{c}", attrs={"keep": 1} if ngroups > 1 else {})
                for c in range(ngroups)] if nf > 1 else [Const(0, 1)] * ngroups
         rg = rgs[0]
         m.d.sync += rv.eq(av & alast)
@@ -243,7 +247,7 @@ class MVTU(wiring.Component):
         m.d.sync += r.eq(x)
         return r
 
-    def _vector_issue(self, m, issue, start, room, s, g, addrs, last_s, last_g):
+    def _vector_issue(self, m, issue, start, room, room_next, s, g, addrs, last_s, last_g):
         """Whole vectors per beat: a register of M vectors, rotating by ``simd`` elements per issue
         cycle (chunks come from fixed wires, not a wide multiplexer); the next beat loads on the
         cycle the last chunk of the current one issues."""
@@ -254,11 +258,16 @@ class MVTU(wiring.Component):
         busy = Signal()
         load = Signal()
         # ``avail``: a register equal to ~busy | (last_s & last_g), the cycles in which a load may
-        # come, so the unit's ``ready`` (and the enable of the whole vector register) starts at
-        # flip-flops. Where the register rotates it also alone chooses its next value (payload or
-        # rotated), so each bit is a 3-input function; the handshake only drives the enable.
-        avail = Signal(init=1) if depth > 1 else Const(1, 1)
-        m.d.comb += [self.i.ready.eq(avail & room), issue.eq(busy),
+        # come. Where the register rotates it also alone chooses its next value (payload or
+        # rotated), so each bit is a 3-input function; the handshake only drives the enable. The
+        # unit's ``ready`` (avail & room) is a register of its own, loaded from both next values:
+        # the producer's enables (a sliding window's whole line buffer) start at a flip-flop.
+        if depth > 1:
+            avail, avail_next, ready = Signal(init=1), Signal(), Signal(init=1)
+            m.d.sync += [avail.eq(avail_next), ready.eq(avail_next & room_next)]
+        else:
+            avail, ready = Const(1, 1), room
+        m.d.comb += [self.i.ready.eq(ready), issue.eq(busy),
                      load.eq(self.i.valid & self.i.ready), start.eq(load)]
         addr = addrs[0]
         with m.If(issue):
@@ -271,11 +280,8 @@ class MVTU(wiring.Component):
                     m.d.sync += g.eq(Mux(last_g, 0, g + 1))
             with m.If(last_s & last_g):
                 m.d.sync += busy.eq(0)
-        if depth > 1:
-            with m.If(issue):
-                m.d.sync += avail.eq(addr >= depth - 2)  # the next issue is the last, or none is left
-            with m.If(load):  # a load wins
-                m.d.sync += avail.eq(0)
+        if depth > 1:  # a load wins; after an issue, the next issue is the last, or none is left
+            m.d.comb += avail_next.eq(Mux(load, 0, Mux(issue, addr >= depth - 2, avail)))
         if sf > 1:
             # a rotation in the last issue cycle is lost to the payload, harmlessly: the register is
             # not read again before the next load

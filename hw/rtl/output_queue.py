@@ -12,17 +12,19 @@ __all__ = ["output_queue", "assemble"]
 def output_queue(m, unit, plan, start):
     """Add ``unit``'s output queue (a :class:`StreamFIFO` built from ``plan``, feeding ``unit.o``)
     and its credits: ``start`` (an input signal of the caller's logic) reserves an entry when a
-    vector starts, a result leaving ``o`` frees one. Returns ``(queue, room)``: ``room``, a
+    vector starts, a result leaving ``o`` frees one. Returns ``(queue, room, room_next)``: ``room``, a
     register (so what it gates starts at a flip-flop), is high while an entry is free, so a vector
-    may start; the queue's input never sees a full queue."""
+    may start; the queue's input never sees a full queue. ``room_next`` is its next value (for a
+    caller that registers a function of it)."""
     m.submodules.queue = queue = StreamFIFO(plan)
     wiring.connect(m, queue.o, wiring.flipped(unit.o))
     reserved = Signal(range(plan.entries + 1))
     room = Signal(init=1)
     nxt = Signal(range(plan.entries + 2))
-    m.d.comb += nxt.eq(reserved + start - (unit.o.valid & unit.o.ready))
-    m.d.sync += [reserved.eq(nxt), room.eq(nxt < plan.entries)]
-    return queue, room
+    room_next = Signal()
+    m.d.comb += [nxt.eq(reserved + start - (unit.o.valid & unit.o.ready)), room_next.eq(nxt < plan.entries)]
+    m.d.sync += [reserved.eq(nxt), room.eq(room_next)]
+    return queue, room, room_next
 
 
 def assemble(m, queue, valid, g, nf, groups):

@@ -40,7 +40,9 @@ class SlidingWindow(wiring.Component):
         pb, P, M = plan.pixel_bits, plan.in_pixels, plan.windows
         length = plan.length
         hp, words = plan.hp, plan.words_per_row
-        chain = Signal(max(1, (length - P) * pb))  # pixels P .. length-1 (0 .. P-1: the incoming word)
+        # pixels P .. length-1 (0 .. P-1: the incoming word); no reset (a window never reads a pixel
+        # from before the image), so xc7 maps its runs between taps to shift-register cells
+        chain = Signal(max(1, (length - P) * pb), reset_less=True)
         row = Signal(range(max(2, hp)))
         col = Signal(range(max(2, words)))  # word column
         # per-row / per-word-column flags, precomputed: inside the image? does a group end here?
@@ -51,9 +53,11 @@ class SlidingWindow(wiring.Component):
         cols_end = [c in ends for c in range(words)]
         # ``is_pad`` (the position lies in the border) and ``emit`` (a step here completes a group)
         # are registers, loaded on each step from the tables at the next position, so ``step`` and
-        # ``i.ready`` start at flip-flops rather than behind two table lookups.
-        is_pad = Signal(init=int(not (rows_in[0] and cols_in[0])))
-        emit = Signal(init=int(rows_end[0] and cols_end[0]))
+        # ``i.ready`` start at flip-flops rather than behind two table lookups. (``keep`` where they
+        # have copies: Yosys would merge them.)
+        keep = {"keep": 1} if plan.enable_copies else {}
+        is_pad = Signal(init=int(not (rows_in[0] and cols_in[0])), attrs=keep)
+        emit = Signal(init=int(rows_end[0] and cols_end[0]), attrs=keep)
         can_emit = Signal()
         m.d.comb += can_emit.eq(~self.o.valid | self.o.ready)
         m.d.comb += self.i.ready.eq(~is_pad & (~emit | can_emit))
@@ -74,20 +78,50 @@ class SlidingWindow(wiring.Component):
                     taps.append(tap)
         with m.If(self.o.ready):
             m.d.sync += self.o.valid.eq(0)
+        last_col = col == words - 1
+        next_col = Mux(last_col, 0, col + 1)
+        next_row = Mux(last_col, Mux(row == hp - 1, 0, row + 1), row)
+        next_pad = ~(_lut(rows_in, next_row) & _lut(cols_in, next_col))
+        next_emit = _lut(rows_end, next_row) & _lut(cols_end, next_col)
         with m.If(step):
-            if length > P:
-                m.d.sync += chain.eq(full[:(length - P) * pb])
-            last_col = col == words - 1
-            next_col = Mux(last_col, 0, col + 1)
-            next_row = Mux(last_col, Mux(row == hp - 1, 0, row + 1), row)
-            m.d.sync += [
-                col.eq(next_col), row.eq(next_row),
-                is_pad.eq(~(_lut(rows_in, next_row) & _lut(cols_in, next_col))),
-                emit.eq(_lut(rows_end, next_row) & _lut(cols_end, next_col)),
-            ]
+            m.d.sync += [col.eq(next_col), row.eq(next_row), is_pad.eq(next_pad), emit.eq(next_emit)]
             with m.If(emit):
-                m.d.sync += [self.o.valid.eq(1), self.o.payload.eq(Cat(*taps))]
+                m.d.sync += self.o.valid.eq(1)
+        # the line buffer and the window register, in slices of at most FLOPS_PER_ENABLE bits; with
+        # ``plan.enable_copies``, each slice is enabled from its own copies of the border, emit and
+        # valid flags (``keep``), so no flag or enable drives the whole buffer across the die
+        # (the line buffer by lanes, bits i, i + lanes, i + 2 * lanes, ...: a lane shifts under one enable)
+        slices = [(chain, full, _lane_bits(sl, plan.lanes, plan.chain_bits))
+                  for sl in _slices(plan.lanes, plan.chain_copies)]
+        slices += [(self.o.payload, Cat(*taps), [sl]) for sl in _slices(plan.o_width, plan.window_copies)]
+        for c, (reg, value, sls) in enumerate(slices):
+            step_c, emit_c = step, emit
+            if plan.enable_copies:
+                pad_c = Signal(init=is_pad.init, attrs=keep, name=f"pad_{c}")
+                emit_c = Signal(init=emit.init, attrs=keep, name=f"emit_{c}")
+                valid_c = Signal(attrs=keep, name=f"valid_{c}")
+                step_c = Signal(name=f"step_{c}")
+                m.d.comb += step_c.eq((pad_c | self.i.valid) & (~emit_c | ~valid_c | self.o.ready))
+                with m.If(self.o.ready):
+                    m.d.sync += valid_c.eq(0)
+                with m.If(step_c):
+                    m.d.sync += [pad_c.eq(next_pad), emit_c.eq(next_emit)]
+                    with m.If(emit_c):
+                        m.d.sync += valid_c.eq(1)
+            # the line buffer shifts on every step, the window register loads on a step that emits
+            with m.If(step_c & (emit_c if reg is self.o.payload else 1)):
+                m.d.sync += [reg[sl].eq(value[sl]) for sl in sls]
         return m
+
+
+def _lane_bits(lanes, width, bits):
+    """The slices of a ``bits``-bit line buffer that hold ``lanes`` (a slice of ``range(width)``)."""
+    return [slice(r + lanes.start, min(r + lanes.stop, bits)) for r in range(0, bits, width) if r + lanes.start < bits]
+
+
+def _slices(bits, n):
+    """``n`` slices of nearly equal size covering ``bits`` bits."""
+    return [slice(bits * k // n, bits * (k + 1) // n) for k in range(n)] if bits else []
 
 
 def _lut(flags, index):

@@ -101,3 +101,35 @@ def test_copies_of_the_chunk_register_survive_synthesis(family, tmp_path):
     kept = synthesize(text, "copies", family, tmp_path)
     merged = synthesize(re.sub(r"\(\* keep = 32'd1 \*\)", "", text), "copies", family, tmp_path)
     assert kept["ff"] - merged["ff"] >= (plan.chunk_copies - 1) * plan.chunk_bits
+
+
+@pytest.mark.synth
+def test_a_sliding_window_keeps_its_enable_copies_and_counts_every_register(tmp_path):
+    """A wide line buffer is enabled in slices, each from its own copies of the border, emit and
+    valid flags: on ECP5 (no shift-register cells) the synthesized flip-flops are exactly the plan's
+    ``register_bits``, the copies included."""
+    from amaranth.back import verilog
+
+    from hw.plan.window import WindowPlan
+    from hw.rtl.sliding_window import SlidingWindow
+
+    plan = WindowPlan("swg", 32, 1, 12, 12, (3, 3), (1, 1), (1, 1, 1, 1), 0)
+    assert plan.enable_copies == 11
+    text = verilog.convert(SlidingWindow(plan), name="swg", emit_src=False)
+    assert synthesize(text, "swg", "ecp5", tmp_path)["ff"] == plan.register_bits
+
+
+@pytest.mark.synth
+def test_xc7_maps_a_line_buffer_to_the_shift_registers_the_estimate_counts(tmp_path):
+    """The line buffer has no reset and each lane shifts under one enable, so on xc7 Yosys maps
+    the runs between taps to SRL cells: as many as the estimator counts."""
+    from amaranth.back import verilog
+
+    from hw.plan.window import WindowPlan
+    from hw.rtl.sliding_window import SlidingWindow
+
+    plan = WindowPlan("swg", 16, 1, 28, 28, (3, 3), (1, 1), (0, 0, 0, 0), 0)
+    text = verilog.convert(SlidingWindow(plan), name="swg", emit_src=False)
+    got = synthesize(text, "swg", "xc7", tmp_path)
+    assert got["srl"] == estimate_units([plan], "xc7")["srl"] > 0
+    assert got["ff"] < plan.register_bits // 3
