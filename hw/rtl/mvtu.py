@@ -72,8 +72,8 @@ class MVTU(wiring.Component):
         # a weight table in logic is split into spans of its word, each read from its own copy of
         # the address counter (``keep``): an address bit drives one span's table LUTs, and a table
         # column that several lanes share is shared within a span only, never across the die. The
-        # counter itself carries keep too: Yosys would merge it into a copy, which would then drive
-        # two spans
+        # counter carries keep too, as a guard (each copy counts from its own value, so Yosys 0.70
+        # keeps them apart without it)
         addr = _counter(m, "addr", depth, {"keep": 1} if plan.address_copies > 1 else None)
         addrs = [addr] + [Signal(range(depth), name=f"addr_{c}", attrs={"keep": 1})
                           for c in range(1, plan.address_copies)]

@@ -54,7 +54,8 @@ class SlidingWindow(wiring.Component):
         # ``is_pad`` (the position lies in the border) and ``emit`` (a step here completes a group)
         # are registers, loaded on each step from the tables at the next position, so ``step`` and
         # ``i.ready`` start at flip-flops rather than behind two table lookups. (``keep`` where they
-        # have copies: Yosys would merge them.)
+        # have copies: a guard, as for the MVTU's copies; these feed back on themselves, so Yosys
+        # 0.70 keeps them apart without it.)
         keep = {"keep": 1} if plan.enable_copies else {}
         is_pad = Signal(init=int(not (rows_in[0] and cols_in[0])), attrs=keep)
         emit = Signal(init=int(rows_end[0] and cols_end[0]), attrs=keep)
@@ -62,7 +63,6 @@ class SlidingWindow(wiring.Component):
         m.d.comb += can_emit.eq(~self.o.valid | self.o.ready)
         m.d.comb += self.i.ready.eq(~is_pad & (~emit | can_emit))
         step = Signal()
-        m.d.comb += step.eq((is_pad | self.i.valid) & (~emit | can_emit))
         pad_pixel = Const(int(np.uint64(plan.pad_value & ((1 << plan.element_bits) - 1))), plan.element_bits)
         word = Signal(P * pb)
         m.d.comb += word.eq(Mux(is_pad, Cat(*([pad_pixel] * (plan.channels * P))), self.i.payload))
@@ -76,17 +76,26 @@ class SlidingWindow(wiring.Component):
                     tap = Signal(pb, name=f"tap{w}_{r}_{c}")
                     m.d.comb += tap.eq(full[off * pb:(off + 1) * pb])
                     taps.append(tap)
-        with m.If(self.o.ready):
-            m.d.sync += self.o.valid.eq(0)
         last_col = col == words - 1
         next_col = Mux(last_col, 0, col + 1)
         next_row = Mux(last_col, Mux(row == hp - 1, 0, row + 1), row)
         next_pad = ~(_lut(rows_in, next_row) & _lut(cols_in, next_col))
         next_emit = _lut(rows_end, next_row) & _lut(cols_end, next_col)
+
+        def advance(pad, em, valid, st):
+            """Step ``st`` of a set of border, emit and valid flags (the unit's own or a copy), and
+            the flags' next values."""
+            m.d.comb += st.eq((pad | self.i.valid) & (~em | ~valid | self.o.ready))
+            with m.If(self.o.ready):
+                m.d.sync += valid.eq(0)
+            with m.If(st):
+                m.d.sync += [pad.eq(next_pad), em.eq(next_emit)]
+                with m.If(em):
+                    m.d.sync += valid.eq(1)
+
+        advance(is_pad, emit, self.o.valid, step)
         with m.If(step):
-            m.d.sync += [col.eq(next_col), row.eq(next_row), is_pad.eq(next_pad), emit.eq(next_emit)]
-            with m.If(emit):
-                m.d.sync += self.o.valid.eq(1)
+            m.d.sync += [col.eq(next_col), row.eq(next_row)]
         # the line buffer and the window register, in slices of at most FLOPS_PER_ENABLE bits; with
         # ``plan.enable_copies``, each slice is enabled from its own copies of the border, emit and
         # valid flags (``keep``), so no flag or enable drives the whole buffer across the die
@@ -101,13 +110,7 @@ class SlidingWindow(wiring.Component):
                 emit_c = Signal(init=emit.init, attrs=keep, name=f"emit_{c}")
                 valid_c = Signal(attrs=keep, name=f"valid_{c}")
                 step_c = Signal(name=f"step_{c}")
-                m.d.comb += step_c.eq((pad_c | self.i.valid) & (~emit_c | ~valid_c | self.o.ready))
-                with m.If(self.o.ready):
-                    m.d.sync += valid_c.eq(0)
-                with m.If(step_c):
-                    m.d.sync += [pad_c.eq(next_pad), emit_c.eq(next_emit)]
-                    with m.If(emit_c):
-                        m.d.sync += valid_c.eq(1)
+                advance(pad_c, emit_c, valid_c, step_c)
             # the line buffer shifts on every step, the window register loads on a step that emits
             with m.If(step_c & (emit_c if reg is self.o.payload else 1)):
                 m.d.sync += [reg[sl].eq(value[sl]) for sl in sls]
