@@ -221,7 +221,7 @@ def cmd_synth(args):
     from .resources import synth_run
 
     r = synth_run(args.run, args.family, pnr=args.pnr, device=args.device, per_layer=not args.total_only,
-                  progress=not args.json)
+                  progress=not args.json, freq=args.freq)
 
     def human(r):
         print(f"synthesis of {r['run']} on {r['family']} ({r['yosys']}, {r['synth_s']} s)")
@@ -231,6 +231,7 @@ def cmd_synth(args):
                ["layer", "LUT", "FF", "carry", "mux", "LUTRAM", "SRL", "BRAM", "DSP"])
         if "pnr" in r:
             print(f"place and route on {r['pnr']['device']}: Fmax {r['fmax_mhz']} MHz"
+                  + (f" (aimed at {r['pnr']['target_mhz']:g} MHz with rip-up)" if r["pnr"].get("rip_up") else "")
                   + (f", {r['images_per_s_at_fmax']:,.0f} images/s" if r.get("images_per_s_at_fmax") else ""))
             cp = r["pnr"].get("critical_path")
             if cp:
@@ -374,6 +375,9 @@ def build_parser():
     s.add_argument("--family", default="xc7", choices=families)
     s.add_argument("--pnr", action="store_true", help="place and route (ecp5, ice40) for Fmax and utilization")
     s.add_argument("--device", help="ecp5: 12k, 25k, 45k, 85k (default); ice40: hx8k (default), up5k, hx1k")
+    s.add_argument("--freq", type=float, help="--pnr: a clock to aim at, in MHz: nextpnr re-routes the paths that "
+                                               "miss it, pass after pass (timing-driven rip-up; aimed beyond "
+                                               "reach it can run for many minutes)")
     s.add_argument("--total-only", action="store_true", help="skip the per-layer syntheses")
 
     s = verb("report", cmd_report, "RUN/report/: report.md, report.json and a LUT plot (accuracy, folding, cycles, "

@@ -71,9 +71,15 @@ def estimate_run(path, family_name="xc7") -> dict:
             "calibration": str(cal_path)}
 
 
-def check_synth_options(family_name, pnr=False, device=None):
+def check_synth_options(family_name, pnr=False, device=None, freq=None):
     """Refuse options that cannot work before any synthesis runs."""
     fam = family(family_name)
+    if freq is not None:
+        if not pnr:
+            raise BitfoldError("--freq applies to --pnr only", where="--freq")
+        if not isinstance(freq, (int, float)) or isinstance(freq, bool) or not 1 <= freq <= 1000:
+            raise BitfoldError(f"--freq: the target clock must be a number of MHz from 1 to 1000, not {freq!r}",
+                               where="--freq")
     if pnr and fam.pnr is None:
         raise BitfoldError(f"--pnr: place and route is available for "
                            f"{', '.join(n for n, f in FAMILIES.items() if f.pnr)}, not {family_name} "
@@ -86,13 +92,15 @@ def check_synth_options(family_name, pnr=False, device=None):
                                f"{', '.join(fam.devices)}", where="--device")
 
 
-def synth_run(path, family_name="xc7", pnr=False, device=None, per_layer=True, progress=True) -> dict:
-    check_synth_options(family_name, pnr, device)
+def synth_run(path, family_name="xc7", pnr=False, device=None, per_layer=True, progress=True, freq=None) -> dict:
+    """Synthesize a compiled run with Yosys (and with ``pnr`` place and route it with nextpnr, aiming
+    at ``freq`` MHz with timing-driven rip-up when given); writes and returns ``RUN/synth/FAMILY.json``."""
+    check_synth_options(family_name, pnr, device, freq)
     run, comp, plan = _compiled(path)
     man = comp.manifest
     cache = run.file("synth/cache")
     res = synth_design(plan, comp.verilog, man["top"], family_name, cache, per_layer=per_layer, pnr=pnr,
-                       device=device, progress=progress)
+                       device=device, progress=progress, freq_mhz=freq)
     out = {"run": str(run.path), "family": family_name, "yosys": res["yosys"],
            "total": _counts(res["total"]), "layers": {k: _counts(v) for k, v in res["layers"].items()},
            "synth_s": round(sum(r["seconds"] for r in [res["total"], *res["layers"].values()]), 1)}
@@ -116,9 +124,10 @@ def synth_run(path, family_name="xc7", pnr=False, device=None, per_layer=True, p
             out["images_per_s_at_fmax"] = round(p["fmax_mhz"] * 1e6 / man["cycles_per_image"], 1)
         tools.update(tool_versions(family(family_name).pnr))
     cmd = (f"bitfold synth {run.path} --family {family_name}" + (" --pnr" if pnr else "")
-           + (f" --device {device}" if device else "") + ("" if per_layer else " --total-only"))
+           + (f" --device {device}" if device else "") + (f" --freq {freq:g}" if freq else "")
+           + ("" if per_layer else " --total-only"))
     out = stamp(out, "synth", command=cmd, inputs=comp.inputs, tools=tools,
-                options={"pnr": pnr, "device": device, "per_layer": per_layer})
+                options={"pnr": pnr, "device": device, "per_layer": per_layer, "freq_mhz": freq})
     atomic_write_json(run.file(f"synth/{family_name}.json"), out)
     return out
 

@@ -126,7 +126,7 @@ def default_target(graph: Graph, budget: int = DEFAULT_LUT_BUDGET, family: str =
                           Popcount(popcount.style, family))
         if estimate(plan, family)["total"]["lut"] <= budget:
             return target
-        target = max(target + 1, plan.cycles_per_image * 7 // 5)
+        target = max(target + 1, max(target, plan.cycles_per_image) * 7 // 5)
     return target
 
 

@@ -25,9 +25,11 @@ def layer_verilog(layer) -> tuple:
 
 
 def synth_design(plan, verilog: str, top: str, family_name: str, cache_dir, per_layer: bool = True,
-                 pnr: bool = False, device: str | None = None, progress: bool = True) -> dict:
+                 pnr: bool = False, device: str | None = None, progress: bool = True,
+                 freq_mhz: float | None = None) -> dict:
     """Synthesize the whole design (``verilog``, module ``top``) and, with ``per_layer``, each layer
-    on its own; with ``pnr`` place and route the whole design for Fmax and utilization."""
+    on its own; with ``pnr`` place and route the whole design for Fmax and utilization (aiming at
+    ``freq_mhz`` with rip-up when given, see :func:`~hw.synth.nextpnr.place_and_route`)."""
     family(family_name)
     jobs = [("total", top, verilog)]
     if per_layer:
@@ -45,5 +47,5 @@ def synth_design(plan, verilog: str, top: str, family_name: str, cache_dir, per_
         if progress:
             print(f"nextpnr: placing and routing on {family_name} {device or family(family_name).default_device}...",
                   flush=True)
-        out["pnr"] = place_and_route(out["total"]["netlist"], family_name, device, cache_dir)
+        out["pnr"] = place_and_route(out["total"]["netlist"], family_name, device, cache_dir, freq_mhz)
     return out

@@ -32,9 +32,11 @@ def test_estimate_json(compiled, capsys):
 @pytest.mark.synth
 @pytest.mark.slow
 def test_synth_pnr_and_report(compiled, capsys):
-    code, out, err = cli(capsys, "synth", compiled, "--family", "ecp5", "--pnr", "--device", "45k", "--json")
+    code, out, err = cli(capsys, "synth", compiled, "--family", "ecp5", "--pnr", "--device", "45k", "--freq", "60",
+                         "--json")
     assert code == 0, err
     r = json.loads(out.strip().splitlines()[-1])
+    assert r["pnr"]["target_mhz"] == 60 and r["pnr"]["rip_up"] and r["provenance"]["options"]["freq_mhz"] == 60
     assert r["fmax_mhz"] > 10 and r["images_per_s_at_fmax"] > 0 and r["yosys"].startswith("Yosys")
     assert r["total"]["lut"] > 0 and set(r["layers"]) >= {"Gemm_0", "argmax"}
     code, out, err = cli(capsys, "report", compiled, "--family", "ecp5", "--no-synth")
@@ -107,6 +109,11 @@ def test_options_that_cannot_work_are_refused_before_synthesis(digits_run, tmp_p
     code, _, err = cli(capsys, "synth", run, "--family", "ecp5", "--pnr", "--device", "99k")
     assert code == 2 and err == ("bitfold synth: error: --device: unknown ecp5 device '99k'; choose one of 25k, "
                                  "45k, 85k, 12k\n")
+    code, _, err = cli(capsys, "synth", run, "--family", "ecp5", "--freq", "100")
+    assert code == 2 and err == "bitfold synth: error: --freq applies to --pnr only\n"
+    code, _, err = cli(capsys, "synth", run, "--family", "ecp5", "--pnr", "--freq", "0")
+    assert code == 2 and err == ("bitfold synth: error: --freq: the target clock must be a number of MHz from 1 "
+                                 "to 1000, not 0.0\n")
     assert not (run / "synth").exists()
 
 

@@ -25,6 +25,7 @@ from hw.plan import (
     ThresholdOut,
     WindowPlan,
 )
+from hw.plan.popcount import TARGETS, Popcount
 from hw.rtl.build import component, dataflow
 from hw.synth.regression import DESIGNS, build
 from sim.amaranth_run import run_stream
@@ -50,7 +51,8 @@ def units(draw):
         return MVTUPlan("mvtu", w, draw(st.sampled_from(divisors(o))), draw(st.sampled_from(divisors(k))), out,
                         in_bits=in_bits, in_signed=draw(st.booleans()) and in_bits > 1,
                         mode=draw(st.sampled_from(["memory", "constant"])), input="chunk" if chunk else "vector",
-                        vectors=1 if chunk else draw(st.integers(1, 3)))
+                        vectors=1 if chunk else draw(st.integers(1, 3)),
+                        popcount=Popcount(family=draw(st.sampled_from(sorted(TARGETS)))))
     if kind == "mst":
         o, k = draw(st.integers(1, 12)), draw(st.integers(1, 40))
         w, parents, _, t, d, _ = rtlcheck.mst_case(rng, o, k, draw(st.sampled_from([None, 0, 1, 3])))

@@ -27,7 +27,7 @@ def test_cell_counting_per_family():
 @pytest.mark.parametrize("family", ["xc7", "ecp5"])
 @pytest.mark.parametrize("name", SMALL)
 def test_synthesis_matches_baseline_and_estimate(name, family, tmp_path):
-    kind, stages, top, text = design_verilog(name)
+    kind, stages, top, text = design_verilog(name, family)
     r = synthesize(text, top, family, tmp_path)
     assert r["yosys"] == yosys_version() and r["lut"] > 0
     base = load_baseline(r["yosys"])

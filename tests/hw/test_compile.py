@@ -1,0 +1,19 @@
+"""The default design point (``hw.compile.default_target``)."""
+
+from hw.compile import FoldAuto, compile_graph, default_target
+from hw.estimate import estimate
+from hw.synthetic import synthetic_graph
+
+
+def test_the_default_design_point_fits_its_budget_past_targets_the_folding_overshoots():
+    """512 outputs per layer: every target from 64 to 127 folds to the 64-cycle design (22,272
+    LUT6 by the estimate). The search steps about 1.4x past them to the 128-cycle design that fits
+    20,000 LUTs; stepping one cycle at a time from the overshooting design ran out of tries on
+    ``lfc`` and returned a design twice the budget."""
+    g = synthetic_graph([("dense", 512), ("dense", 512)], in_shape=(1, 16, 16), in_bits=1, seed=0)
+    fits = {t: estimate(compile_graph(g, FoldAuto(t)).plan, "xc7")["total"]["lut"] for t in (64, 127, 128)}
+    assert fits[64] == fits[127] > 20_000 >= fits[128]
+    target = default_target(g, budget=20_000)
+    plan = compile_graph(g, FoldAuto(target)).plan
+    assert plan.cycles_per_image == 128
+    assert estimate(plan, "xc7")["total"]["lut"] <= 20_000
