@@ -46,9 +46,10 @@ def place_and_route(netlist: str, family_name: str, device: str | None, cache_di
     if device not in fam.devices:
         raise BitfoldError(f"unknown {family_name} device {device!r}; choose one of {', '.join(fam.devices)}")
     blob = Path(netlist).read_bytes()
-    freq = NOMINAL_MHZ if freq_mhz is None else float(freq_mhz)
-    router = ("--router", ROUTER) if freq_mhz is None else ("--router", ROUTER, "--tmg-ripup")
-    key = hashlib.sha256(blob + f"|{device}|{freq}|{seed}|{' '.join(router[1:])}".encode()).hexdigest()[:20]
+    rip_up = freq_mhz is not None
+    freq = float(freq_mhz) if rip_up else NOMINAL_MHZ
+    router = (ROUTER, "--tmg-ripup") if rip_up else (ROUTER,)
+    key = hashlib.sha256(blob + f"|{device}|{freq}|{seed}|{' '.join(router)}".encode()).hexdigest()[:20]
     folder = Path(cache_dir) / f"pnr-{family_name}-{device}-{key}"
     result_path = folder / "pnr.json"
     try:
@@ -63,7 +64,7 @@ def place_and_route(netlist: str, family_name: str, device: str | None, cache_di
         (work / "netlist.json").write_bytes(blob)  # the sandboxed tool sees its working directory only
         cmd = [_tool(fam.pnr), *fam.devices[device], "--json", "netlist.json", "--freq", str(freq),
                "--report", "report.json", "--seed", str(seed), "--log", "nextpnr.log", "-q", "--timing-allow-fail",
-               *router]
+               "--router", *router]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=work)
         seconds = time.perf_counter() - t0
@@ -86,7 +87,7 @@ def place_and_route(netlist: str, family_name: str, device: str | None, cache_di
         fmax = min((c["achieved"] for c in rep.get("fmax", {}).values()), default=None)
         used = {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")}
         result = {"family": family_name, "device": device, "fmax_mhz": round(fmax, 2) if fmax else None,
-                  "utilization": used, "seconds": round(seconds, 1), "target_mhz": freq, "rip_up": freq_mhz is not None,
+                  "utilization": used, "seconds": round(seconds, 1), "target_mhz": freq, "rip_up": rip_up,
                   "critical_path": critical_path(rep)}
         atomic_write_json(work / "pnr.json", result)
         if folder.exists():  # a damaged entry
