@@ -371,6 +371,7 @@ ZOO = ("tfc", "sfc", "lfc", "cnv-mnist", "digits-mlp", "jet-mnist", "jet-full-mn
 FINN_SFC_MAX_LUTS = 91_131  # FINN SFC-max on a ZC706 (Umuroglu et al., FPGA 2017): 784-256-256-256-10
 FINN_SFC_MAX_CYCLES = 16
 FAST_LUT_BUDGET = 60_000  # the fastest point the bench places and routes: an ECP5-85k holds about this much
+THROUGHPUT_POINTS = ("default", "fastest", "finn")  # finn: sfc only
 
 
 def _hardware_point(base, path, target, images=None, progress=False) -> dict:
@@ -396,11 +397,13 @@ def _hardware_point(base, path, target, images=None, progress=False) -> dict:
     try:
         xc7 = synth_run(path, "xc7", per_layer=False, progress=progress)
     except BitfoldError as e:  # e.g. too large for the WebAssembly Yosys: say so, keep the rest
-        entry.update({"luts_xc7": None, "ffs_xc7": None, "bram_xc7": None, "ff_per_lut_xc7": None,
-                      "synth_error": str(e)})
+        entry.update({"luts_xc7": None, "lut_sites_xc7": None, "ffs_xc7": None, "bram_xc7": None,
+                      "ff_per_lut_xc7": None, "ff_per_logic_lut_xc7": None, "synth_error": str(e)})
     else:
-        entry.update({"luts_xc7": xc7["total"]["lut"], "ffs_xc7": xc7["total"]["ff"], "bram_xc7": xc7["total"]["bram"],
-                      "ff_per_lut_xc7": round(xc7["total"]["ff"] / max(1, xc7["total"]["lut"]), 3)})
+        t = xc7["total"]
+        entry.update({"luts_xc7": t["lut"], "lut_sites_xc7": t["lut_sites"], "ffs_xc7": t["ff"], "bram_xc7": t["bram"],
+                      "ff_per_lut_xc7": round(t["ff"] / max(1, t["lut_sites"]), 3),
+                      "ff_per_logic_lut_xc7": round(t["ff"] / max(1, t["lut"]), 3)})
     try:
         compile_run(path, target_cycles=target, family="ecp5")
         ecp5 = synth_run(path, "ecp5", pnr=True, device="85k", per_layer=False, progress=progress)
@@ -414,15 +417,19 @@ def _hardware_point(base, path, target, images=None, progress=False) -> dict:
     return entry
 
 
-def bench_throughput(run=None, models=ZOO, epochs=1, root="build/bench-throughput", images=None) -> dict:
+def bench_throughput(run=None, models=ZOO, epochs=1, root="build/bench-throughput", images=None,
+                     points=THROUGHPUT_POINTS) -> dict:
     """Each zoo model at its default folding (the design point plain ``--fold auto`` picks) and at
     its fastest folding the bench places and routes (the fastest whose estimate fits
     ``FAST_LUT_BUDGET`` LUTs): cycles per image (analytic and measured under Verilator, bit-exact on
-    the test split), xc7 LUT/FF/BRAM (Yosys, out of context), ECP5-85k LUTs, Fmax and critical path
+    the test split), xc7 LUT/FF/BRAM (Yosys, out of context; ``lut_sites_xc7`` adds the LUTs that
+    LUTRAM and SRL cells occupy, as Vivado's and FINN's LUT counts do; ``ff_per_lut_xc7`` is per
+    such LUT, ``ff_per_logic_lut_xc7`` per logic LUT), ECP5-85k LUTs, Fmax and critical path
     (nextpnr router2, seed 1), images/s = Fmax / cycles. Then the slowest Fmax over the default
     designs, ``sfc`` compiled at FINN SFC-max's 16 cycles per image against FINN's 91,131 LUTs, and
     the fewest cycles per image reached by ``cnv-mnist``. Models are trained for ``epochs`` (the
-    hardware does not depend on accuracy) under ``root``, reused across runs."""
+    hardware does not depend on accuracy) under ``root``, reused across runs. ``points`` narrows the
+    design points (``default``, ``fastest``, ``finn``); the summaries cover the points measured."""
     from hw.compile import default_target
 
     from .flow import trained_run
@@ -433,21 +440,23 @@ def bench_throughput(run=None, models=ZOO, epochs=1, root="build/bench-throughpu
     for model in models:
         base = trained_run(model, root / "runs" / model, epochs)
         graph = open_run(base).graph()
-        points = {"default": default_target(graph), "fastest": default_target(graph, FAST_LUT_BUDGET)}
-        if model == "sfc":
-            points["finn"] = FINN_SFC_MAX_CYCLES
-        out["models"][model] = {name: _hardware_point(base, root / "points" / f"{model}-{name}", target, images)
-                                for name, target in points.items()}
-    defaults = [m["default"] for m in out["models"].values()]
+        targets = {"default": lambda: default_target(graph),
+                   "fastest": lambda: default_target(graph, FAST_LUT_BUDGET), "finn": lambda: FINN_SFC_MAX_CYCLES}
+        chosen = [p for p in points if p != "finn" or model == "sfc"]
+        out["models"][model] = {name: _hardware_point(base, root / "points" / f"{model}-{name}", targets[name](),
+                                                      images) for name in chosen}
+    defaults = [m["default"] for m in out["models"].values() if "default" in m]
     fmax = [d["fmax_mhz_ecp5"] for d in defaults if d.get("fmax_mhz_ecp5")]
     out["fmax_min_mhz"] = min(fmax) if fmax else None
     ratios = [d["ff_per_lut_xc7"] for d in defaults if d.get("ff_per_lut_xc7") is not None]
     out["ff_per_lut_max_default"] = max(ratios) if ratios else None
-    if "sfc" in out["models"]:
+    if "finn" in out["models"].get("sfc", {}):
         finn = out["models"]["sfc"]["finn"]
+        # FINN's LUTs are Vivado's, which count the LUTs used as memory: compare like with like
         out["sfc_finn_point"] = {"cycles_per_image": finn["cycles_per_image"], "luts_xc7": finn["luts_xc7"],
-                                 "ratio_vs_finn_sfc_max": round(FINN_SFC_MAX_LUTS / finn["luts_xc7"], 3)
-                                 if finn["luts_xc7"] else None, "mismatches": finn["mismatches"]}
+                                 "lut_sites_xc7": finn["lut_sites_xc7"],
+                                 "ratio_vs_finn_sfc_max": round(FINN_SFC_MAX_LUTS / finn["lut_sites_xc7"], 3)
+                                 if finn["lut_sites_xc7"] else None, "mismatches": finn["mismatches"]}
     if "cnv-mnist" in out["models"]:
         out["cnv_min_cycles"] = min(p["cycles_per_image"] for p in out["models"]["cnv-mnist"].values())
     return out
@@ -567,16 +576,26 @@ BENCHES = {"reference": bench_reference, "compile": bench_compile, "estimator": 
            "mst": bench_mst, "throughput": bench_throughput, "popcount": bench_popcount}
 
 
-def run(name, run=None, models=None) -> dict:
-    """Benchmark ``name``; ``models`` narrows the zoo models of ``throughput`` and ``popcount``."""
+def run(name, run=None, models=None, points=None) -> dict:
+    """Benchmark ``name``; ``models`` narrows the zoo models of ``throughput`` and ``popcount``,
+    ``points`` the design points of ``throughput``."""
     if name not in BENCHES:
         raise BitfoldError(f"unknown benchmark {name!r}; known: {', '.join(BENCHES)}")
+    if points:
+        if name != "throughput":
+            raise BitfoldError(f"--points applies to the throughput benchmark, not {name}")
+        bad = sorted(set(points) - set(THROUGHPUT_POINTS))
+        if bad:
+            raise BitfoldError(f"unknown design point {bad[0]!r}; known: {', '.join(THROUGHPUT_POINTS)}")
+        extra = {"points": tuple(points)}
+    else:
+        extra = {}
     if not models:
-        return BENCHES[name](run=run)
+        return BENCHES[name](run=run, **extra)
     if name not in ("throughput", "popcount"):
         raise BitfoldError(f"--models applies to the throughput and popcount benchmarks, not {name}")
     from bnn.models import defaults
 
     for m in models:
         defaults(m)  # an unknown name: the zoo's own error
-    return BENCHES[name](run=run, models=tuple(models))
+    return BENCHES[name](run=run, models=tuple(models), **extra)

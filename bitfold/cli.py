@@ -225,10 +225,10 @@ def cmd_synth(args):
 
     def human(r):
         print(f"synthesis of {r['run']} on {r['family']} ({r['yosys']}, {r['synth_s']} s)")
-        keys = ("lut", "ff", "carry", "mux", "lutram", "srl", "bram", "dsp")
-        rows = [[n, *[v[k] for k in keys]] for n, v in r["layers"].items()]
-        _table(rows + [["total", *[r["total"][k] for k in keys]]],
-               ["layer", "LUT", "FF", "carry", "mux", "LUTRAM", "SRL", "BRAM", "DSP"])
+        keys = ("lut", "ff", "carry", "mux", "lutram", "srl", "lut_sites", "bram", "dsp")
+        rows = [[n, *[v.get(k, "-") for k in keys]] for n, v in r["layers"].items()]
+        _table(rows + [["total", *[r["total"].get(k, "-") for k in keys]]],
+               ["layer", "LUT", "FF", "carry", "mux", "LUTRAM", "SRL", "LUT sites", "BRAM", "DSP"])
         if "pnr" in r:
             print(f"place and route on {r['pnr']['device']}: Fmax {r['fmax_mhz']} MHz"
                   + (f" (aimed at {r['pnr']['target_mhz']:g} MHz with rip-up)" if r["pnr"].get("rip_up") else "")
@@ -274,7 +274,7 @@ def _dash(v):
 def cmd_bench(args):
     from . import bench
 
-    r = bench.run(args.name, run=args.run, models=args.models)
+    r = bench.run(args.name, run=args.run, models=args.models, points=args.points)
     _emit(args, r, lambda r: print(json.dumps(r, indent=2)))
     return 0
 
@@ -402,6 +402,8 @@ def build_parser():
     s.add_argument("--run", help="use this run folder instead of training a fresh model")
     s.add_argument("--models", nargs="+", metavar="MODEL", choices=MODELS,
                    help="throughput, popcount: these zoo models only (default: the bench's list)")
+    s.add_argument("--points", nargs="+", metavar="POINT",
+                   help="throughput: these design points only (default, fastest, finn; default: all)")
     return p
 
 

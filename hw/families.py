@@ -17,7 +17,10 @@ class Family:
     and ``carry_cells`` are reported beside them; ``bram_cells`` map a primitive to how many
     ``bram_unit`` s it is (a RAMB36E1 is two RAMB18 units); ``bram_shapes`` are the (depth, width)
     configurations of one unit, which the estimator packs memories into; ``bram_lane`` the bits one
-    write enable covers (a byte of 9 on xc7 and ECP5, one bit on iCE40).
+    write enable covers (a byte of 9 on xc7 and ECP5, one bit on iCE40). ``memory_luts``: the LUTs
+    each LUTRAM or SRL cell occupies, where known (xc7, UG474: a RAM32M is four LUT6 of a SLICEM, a
+    RAM64X1D two, an SRL one); the report's ``lut_sites`` is ``lut`` plus those, the figure vendor
+    tools report as "Slice LUTs" (and FINN's published LUT counts are).
     """
 
     name: str
@@ -34,6 +37,7 @@ class Family:
     bram_bits: int = 0
     bram_shapes: tuple = ()
     bram_lane: int = 1
+    memory_luts: dict = field(default_factory=dict)
     lut_inputs: int = 4
     pnr: str | None = None
     devices: dict = field(default_factory=dict)
@@ -52,6 +56,9 @@ FAMILIES = {
         bram_cells={"RAMB18E1": 1, "RAMB36E1": 2}, dsp_cells=("DSP48E1",),
         bram_unit="RAMB18", bram_bits=18 * 1024,
         bram_shapes=((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)), bram_lane=9,
+        memory_luts={"RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4,
+                     "RAM16X1D": 2, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM256X1D": 8,
+                     "RAM32M": 4, "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8, "SRL16E": 1, "SRLC16E": 1, "SRLC32E": 1},
         lut_inputs=6,
     ),
     "ice40": Family(

@@ -53,12 +53,17 @@ def _cached(result_path: Path):
 
 
 def count_cells(cells: dict, fam: Family) -> dict:
-    """Cell counts by type -> LUT, FF, carry, mux, LUTRAM, SRL, BRAM (in the family's units), DSP."""
+    """Cell counts by type -> LUT, FF, carry, mux, LUTRAM, SRL, BRAM (in the family's units), DSP,
+    and, where the family's ``memory_luts`` are known (xc7), ``lut_sites``: the LUTs plus those its
+    LUTRAM and SRL cells occupy."""
     def total(names):
         return int(sum(n for t, n in cells.items() if t in names))
 
+    lut = total(fam.lut_cells)
+    sites = {"lut_sites": lut + int(sum(n * fam.memory_luts.get(t, 0) for t, n in cells.items()))}
     return {
-        "lut": total(fam.lut_cells),
+        "lut": lut,
+        **(sites if fam.memory_luts else {}),
         "ff": int(sum(n for t, n in cells.items() if t.startswith(fam.ff_prefixes))),
         "carry": total(fam.carry_cells),
         "mux": total(fam.mux_cells),
@@ -90,8 +95,8 @@ def synthesize(verilog: str, top: str, family_name: str, cache_dir, netlist: boo
     folder = Path(cache_dir) / f"{family_name}-{key}"
     result_path = folder / "result.json"
     cached = _cached(result_path)
-    if cached is not None:
-        return cached
+    if cached is not None:  # counted again: a result cached before a count was added has it too
+        return cached | count_cells(cached.get("cells", {}), fam)
     # built in a folder of its own and renamed in when complete: a concurrent or interrupted run
     # never leaves a half-written cache entry
     work = temp_dir(cache_dir, f".{family_name}-{key}.")

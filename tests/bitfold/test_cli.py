@@ -186,6 +186,14 @@ def test_usage_errors_are_one_line_with_json(capsys):
                               "where": "--mst-lambda"}
 
 
+def test_bench_points_are_checked_before_anything_runs(capsys):
+    code, out, err = run_cli(capsys, "bench", "mst", "--points", "default")
+    assert code == 2 and err == "bitfold bench: error: --points applies to the throughput benchmark, not mst\n"
+    code, out, err = run_cli(capsys, "bench", "throughput", "--points", "default", "nope", "--json")
+    assert code == 2 and err == "bitfold bench: error: unknown design point 'nope'; known: default, fastest, finn\n"
+    assert last_json(out) == {"error": "unknown design point 'nope'; known: default, fastest, finn", "where": "bench"}
+
+
 def test_ir_file_damaged_or_inconsistent(digits_run, tmp_path, capsys):
     import shutil
 

@@ -16,8 +16,8 @@ SMALL = ["skid-256", "argmax-26x14", "mvtu-int4s-logic-36x8-p2s12", "fifo-16x677
 def test_cell_counting_per_family():
     cells = {"LUT6": 10, "LUT2": 3, "INV": 1, "FDRE": 7, "FDSE": 1, "CARRY4": 2, "MUXF7": 4, "RAMB36E1": 2,
              "RAMB18E1": 1, "SRLC32E": 5, "RAM64M": 3, "DSP48E1": 1}
-    assert count_cells(cells, FAMILIES["xc7"]) == {"lut": 14, "ff": 8, "carry": 2, "mux": 4, "lutram": 3, "srl": 5,
-                                                   "bram": 5, "dsp": 1}
+    assert count_cells(cells, FAMILIES["xc7"]) == {"lut": 14, "lut_sites": 14 + 5 + 3 * 4, "ff": 8, "carry": 2,
+                                                   "mux": 4, "lutram": 3, "srl": 5, "bram": 5, "dsp": 1}
     assert count_cells({"LUT4": 9, "TRELLIS_FF": 4, "CCU2C": 2, "PFUMX": 1, "DP16KD": 2, "TRELLIS_DPR16X4": 3},
                        FAMILIES["ecp5"])["bram"] == 2
     assert count_cells({"SB_LUT4": 5, "SB_DFFE": 3, "SB_RAM40_4K": 4}, FAMILIES["ice40"])["ff"] == 3
