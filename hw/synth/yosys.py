@@ -96,7 +96,7 @@ def synthesize(verilog: str, top: str, family_name: str, cache_dir, netlist: boo
     result_path = folder / "result.json"
     cached = _cached(result_path)
     if cached is not None:  # counted again: a result cached before a count was added has it too
-        return cached | count_cells(cached.get("cells", {}), fam)
+        return cached | count_cells(cached["cells"], fam) if "cells" in cached else cached
     # built in a folder of its own and renamed in when complete: a concurrent or interrupted run
     # never leaves a half-written cache entry
     work = temp_dir(cache_dir, f".{family_name}-{key}.")
