@@ -417,6 +417,15 @@ def _hardware_point(base, path, target, images=None, progress=False) -> dict:
     return entry
 
 
+def _point_target(graph, point) -> int:
+    """The cycles per image a throughput design point aims at."""
+    from hw.compile import default_target
+
+    if point == "finn":
+        return FINN_SFC_MAX_CYCLES
+    return default_target(graph, FAST_LUT_BUDGET) if point == "fastest" else default_target(graph)
+
+
 def bench_throughput(run=None, models=ZOO, epochs=1, root="build/bench-throughput", images=None,
                      points=THROUGHPUT_POINTS) -> dict:
     """Each zoo model at its default folding (the design point plain ``--fold auto`` picks) and at
@@ -430,8 +439,6 @@ def bench_throughput(run=None, models=ZOO, epochs=1, root="build/bench-throughpu
     the fewest cycles per image reached by ``cnv-mnist``. Models are trained for ``epochs`` (the
     hardware does not depend on accuracy) under ``root``, reused across runs. ``points`` narrows the
     design points (``default``, ``fastest``, ``finn``); the summaries cover the points measured."""
-    from hw.compile import default_target
-
     from .flow import trained_run
     from .runs import open_run
 
@@ -440,11 +447,9 @@ def bench_throughput(run=None, models=ZOO, epochs=1, root="build/bench-throughpu
     for model in models:
         base = trained_run(model, root / "runs" / model, epochs)
         graph = open_run(base).graph()
-        targets = {"default": lambda: default_target(graph),
-                   "fastest": lambda: default_target(graph, FAST_LUT_BUDGET), "finn": lambda: FINN_SFC_MAX_CYCLES}
         chosen = [p for p in points if p != "finn" or model == "sfc"]
-        out["models"][model] = {name: _hardware_point(base, root / "points" / f"{model}-{name}", targets[name](),
-                                                      images) for name in chosen}
+        out["models"][model] = {name: _hardware_point(base, root / "points" / f"{model}-{name}",
+                                                      _point_target(graph, name), images) for name in chosen}
     defaults = [m["default"] for m in out["models"].values() if "default" in m]
     fmax = [d["fmax_mhz_ecp5"] for d in defaults if d.get("fmax_mhz_ecp5")]
     out["fmax_min_mhz"] = min(fmax) if fmax else None
