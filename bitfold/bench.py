@@ -445,9 +445,11 @@ def bench_throughput(run=None, models=ZOO, epochs=1, root="build/bench-throughpu
     root = Path(root)
     out = {"bench": "throughput", "epochs": epochs, "device": "ecp5 85k", "models": {}}
     for model in models:
+        chosen = [p for p in points if p != "finn" or model == "sfc"]
+        if not chosen:  # only the finn point, which is sfc's
+            continue
         base = trained_run(model, root / "runs" / model, epochs)
         graph = open_run(base).graph()
-        chosen = [p for p in points if p != "finn" or model == "sfc"]
         out["models"][model] = {name: _hardware_point(base, root / "points" / f"{model}-{name}",
                                                       _point_target(graph, name), images) for name in chosen}
     defaults = [m["default"] for m in out["models"].values() if "default" in m]
@@ -462,7 +464,7 @@ def bench_throughput(run=None, models=ZOO, epochs=1, root="build/bench-throughpu
                                  "lut_sites_xc7": finn["lut_sites_xc7"],
                                  "ratio_vs_finn_sfc_max": round(FINN_SFC_MAX_LUTS / finn["lut_sites_xc7"], 3)
                                  if finn["lut_sites_xc7"] else None, "mismatches": finn["mismatches"]}
-    if "cnv-mnist" in out["models"]:
+    if out["models"].get("cnv-mnist"):
         out["cnv_min_cycles"] = min(p["cycles_per_image"] for p in out["models"]["cnv-mnist"].values())
     return out
 
@@ -592,7 +594,9 @@ def run(name, run=None, models=None, points=None) -> dict:
         bad = sorted(set(points) - set(THROUGHPUT_POINTS))
         if bad:
             raise BitfoldError(f"unknown design point {bad[0]!r}; known: {', '.join(THROUGHPUT_POINTS)}")
-        extra = {"points": tuple(points)}
+        if set(points) == {"finn"} and models and "sfc" not in models:
+            raise BitfoldError("the finn design point is sfc's; add sfc to --models")
+        extra = {"points": tuple(dict.fromkeys(points))}  # each once, in the order given
     else:
         extra = {}
     if not models:

@@ -225,10 +225,11 @@ def cmd_synth(args):
 
     def human(r):
         print(f"synthesis of {r['run']} on {r['family']} ({r['yosys']}, {r['synth_s']} s)")
-        keys = ("lut", "ff", "carry", "mux", "lutram", "srl", "lut_sites", "bram", "dsp")
+        heads = {"lut": "LUT", "lut_sites": "LUT sites", "ff": "FF", "carry": "carry", "mux": "mux",
+                 "lutram": "LUTRAM", "srl": "SRL", "bram": "BRAM", "dsp": "DSP"}
+        keys = [k for k in heads if k in r["total"]]  # LUT sites where the family's are known (xc7)
         rows = [[n, *[v.get(k, "-") for k in keys]] for n, v in r["layers"].items()]
-        _table(rows + [["total", *[r["total"].get(k, "-") for k in keys]]],
-               ["layer", "LUT", "FF", "carry", "mux", "LUTRAM", "SRL", "LUT sites", "BRAM", "DSP"])
+        _table(rows + [["total", *[r["total"][k] for k in keys]]], ["layer", *[heads[k] for k in keys]])
         if "pnr" in r:
             print(f"place and route on {r['pnr']['device']}: Fmax {r['fmax_mhz']} MHz"
                   + (f" (aimed at {r['pnr']['target_mhz']:g} MHz with rip-up)" if r["pnr"].get("rip_up") else "")
@@ -403,7 +404,8 @@ def build_parser():
     s.add_argument("--models", nargs="+", metavar="MODEL", choices=MODELS,
                    help="throughput, popcount: these zoo models only (default: the bench's list)")
     s.add_argument("--points", nargs="+", metavar="POINT",
-                   help="throughput: these design points only (default, fastest, finn; default: all)")
+                   help="throughput: these design points only, of 'default', 'fastest' and 'finn' (sfc "
+                        "only; all three when not given)")
     return p
 
 

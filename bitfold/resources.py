@@ -132,11 +132,10 @@ def synth_run(path, family_name="xc7", pnr=False, device=None, per_layer=True, p
     return out
 
 
-COUNT_KEYS = ("lut", "lut_sites", "ff", "carry", "mux", "lutram", "srl", "bram", "dsp")
-
-
 def _counts(r):
-    return {k: r[k] for k in COUNT_KEYS if k in r} | {"seconds": r["seconds"]}
+    from hw.synth import COUNTS
+
+    return {k: r[k] for k in COUNTS if k in r} | {"seconds": r["seconds"]}
 
 
 def report_run(path, family_name="xc7", synth=True, progress=True) -> dict:

@@ -19,8 +19,8 @@ class Family:
     configurations of one unit, which the estimator packs memories into; ``bram_lane`` the bits one
     write enable covers (a byte of 9 on xc7 and ECP5, one bit on iCE40). ``memory_luts``: the LUTs
     each LUTRAM or SRL cell occupies, where known (xc7, UG474: a RAM32M is four LUT6 of a SLICEM, a
-    RAM64X1D two, an SRL one); the report's ``lut_sites`` is ``lut`` plus those, the figure vendor
-    tools report as "Slice LUTs" (and FINN's published LUT counts are).
+    RAM64X1D two, an SRL one); a synthesis result's ``lut_sites`` is ``lut`` plus those, counted
+    the way Vivado counts "Slice LUTs" (as FINN's published LUT figures are).
     """
 
     name: str

@@ -344,8 +344,8 @@ class MVTUPlan:
         output register, 5.8 ns from clock to data): the path from a RAM through the first
         compressor stage took 15.2 ns; with one register after the RAM, the RAM-to-register net
         took 12.7 ns (the register sat by its consumers); a second register can sit by the RAM
-        (the popcount family's ``bram_read_registers``: two on ECP5, none on xc7, whose lane
-        counters are registered)."""
+        (the popcount family's ``bram_read_registers``: two on ECP5, one on iCE40, none on xc7,
+        see :class:`~hw.plan.popcount.Target`)."""
         if self.weight_style != MemoryStyle.BLOCK:
             return 0
         return TARGETS[self.popcount.family].bram_read_registers

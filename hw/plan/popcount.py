@@ -119,10 +119,12 @@ class Target:
     every lane becomes the critical net), so LUT4 families keep the read register (0 words).
     ``bram_read_registers``: registers after a weight block RAM's read (see
     :attr:`hw.plan.mvtu.MVTUPlan.weight_read_registers`; ECP5's DP16KD as Yosys maps it takes
-    5.8 ns from clock to data). None on xc7: there the lanes' counters are registered
-    (``register_lanes``), so a binary lane's weight passes one LUT before a register, and a
-    register per weight bit was most of the flip-flops of wide layers (``lfc``'s default, 2 x 1024
-    lanes per layer: 26,593 -> 18,067 flip-flops, LUTs 11,977 -> 11,993).
+    5.8 ns from clock to data). None on xc7, for every block RAM unit: a register per weight bit
+    was most of the flip-flops of wide layers (``lfc``'s default, 2 x 1024 lanes per layer:
+    26,593 -> 18,067 flip-flops, LUTs 11,977 -> 11,993), and a binary lane's weight, its lanes'
+    counters registered (``register_lanes``), passes one LUT before a register (an integer
+    layer's passes its +x/-x choice and the adders up to the tree's first register; no open flow
+    measures xc7 timing).
     """
 
     lut_inputs: int

@@ -14,7 +14,7 @@ from .yosys import synthesize, yosys_version
 
 __all__ = ["synth_design", "synthesize", "place_and_route", "yosys_version", "FAMILIES", "family", "layer_verilog"]
 
-COUNTS = ("lut", "ff", "carry", "mux", "lutram", "srl", "bram", "dsp")
+COUNTS = ("lut", "lut_sites", "ff", "carry", "mux", "lutram", "srl", "bram", "dsp")  # lut_sites: xc7 only
 
 
 def layer_verilog(layer) -> tuple:

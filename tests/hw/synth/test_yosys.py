@@ -13,6 +13,12 @@ from hw.synth.yosys import count_cells
 SMALL = ["skid-256", "argmax-26x14", "mvtu-int4s-logic-36x8-p2s12", "fifo-16x677-block", "or-16x32"]
 
 
+def test_every_memory_cell_of_xc7_has_its_lut_count():
+    fam = FAMILIES["xc7"]
+    assert set(fam.lutram_cells) | set(fam.srl_cells) == set(fam.memory_luts)
+    assert all(isinstance(n, int) and n >= 1 for n in fam.memory_luts.values())
+
+
 def test_cell_counting_per_family():
     cells = {"LUT6": 10, "LUT2": 3, "INV": 1, "FDRE": 7, "FDSE": 1, "CARRY4": 2, "MUXF7": 4, "RAMB36E1": 2,
              "RAMB18E1": 1, "SRLC32E": 5, "RAM64M": 3, "DSP48E1": 1}
