@@ -218,6 +218,8 @@ def cmd_estimate(args):
 
 
 def cmd_synth(args):
+    from hw.synth import COUNTS
+
     from .resources import synth_run
 
     r = synth_run(args.run, args.family, pnr=args.pnr, device=args.device, per_layer=not args.total_only,
@@ -227,7 +229,7 @@ def cmd_synth(args):
         print(f"synthesis of {r['run']} on {r['family']} ({r['yosys']}, {r['synth_s']} s)")
         heads = {"lut": "LUT", "lut_sites": "LUT sites", "ff": "FF", "carry": "carry", "mux": "mux",
                  "lutram": "LUTRAM", "srl": "SRL", "bram": "BRAM", "dsp": "DSP"}
-        keys = [k for k in heads if k in r["total"]]  # LUT sites where the family's are known (xc7)
+        keys = [k for k in COUNTS if k in r["total"]]  # LUT sites where the family's are known (xc7)
         rows = [[n, *[v.get(k, "-") for k in keys]] for n, v in r["layers"].items()]
         _table(rows + [["total", *[r["total"][k] for k in keys]]], ["layer", *[heads[k] for k in keys]])
         if "pnr" in r:

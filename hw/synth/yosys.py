@@ -59,11 +59,8 @@ def count_cells(cells: dict, fam: Family) -> dict:
     def total(names):
         return int(sum(n for t, n in cells.items() if t in names))
 
-    lut = total(fam.lut_cells)
-    sites = {"lut_sites": lut + int(sum(n * fam.memory_luts.get(t, 0) for t, n in cells.items()))}
-    return {
-        "lut": lut,
-        **(sites if fam.memory_luts else {}),
+    counts = {
+        "lut": total(fam.lut_cells),
         "ff": int(sum(n for t, n in cells.items() if t.startswith(fam.ff_prefixes))),
         "carry": total(fam.carry_cells),
         "mux": total(fam.mux_cells),
@@ -72,6 +69,9 @@ def count_cells(cells: dict, fam: Family) -> dict:
         "bram": int(sum(n * fam.bram_cells[t] for t, n in cells.items() if t in fam.bram_cells)),
         "dsp": total(fam.dsp_cells),
     }
+    if fam.memory_luts:
+        counts["lut_sites"] = counts["lut"] + int(sum(n * fam.memory_luts.get(t, 0) for t, n in cells.items()))
+    return counts
 
 
 # A register the design replicates on purpose carries ``keep`` on its signal (see
@@ -96,7 +96,7 @@ def synthesize(verilog: str, top: str, family_name: str, cache_dir, netlist: boo
     result_path = folder / "result.json"
     cached = _cached(result_path)
     if cached is not None:  # counted again: a result cached before a count was added has it too
-        return cached | count_cells(cached["cells"], fam) if "cells" in cached else cached
+        return (cached | count_cells(cached["cells"], fam)) if "cells" in cached else cached
     # built in a folder of its own and renamed in when complete: a concurrent or interrupted run
     # never leaves a half-written cache entry
     work = temp_dir(cache_dir, f".{family_name}-{key}.")
