@@ -335,7 +335,7 @@ def build_parser():
     s.add_argument("--out", required=True, help="run folder, e.g. build/sfc")
     s.add_argument("--force", action="store_true", help="replace an existing run folder")
 
-    s = verb("import", cmd_import, "make a run folder from any QONNX file")
+    s = verb("import", cmd_import, "make a run folder from a QONNX file of the supported ops (see README)")
     s.add_argument("file")
     s.add_argument("--out", required=True)
     s.add_argument("--dataset", choices=DATASETS)

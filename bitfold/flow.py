@@ -1,4 +1,4 @@
-"""Stages that make run folders: ``train`` (a zoo model) and ``import`` (any QONNX file).
+"""Stages that make run folders: ``train`` (a zoo model) and ``import`` (a QONNX file of the supported ops).
 
 Both end the same way: the QONNX file is imported into the IR, streamlined, checked, and written as
 ``ir.json``; every later stage treats the two kinds of run alike.
@@ -202,7 +202,7 @@ def train_run(model: str, out, dataset: str | None = None, epochs: int | None = 
 
 
 def import_run(file, out, dataset: str | None = None, force: bool = False) -> dict:
-    """Make a run folder from any QONNX file; the file is validated and imported before anything
+    """Make a run folder from a QONNX file of the supported ops; the file is validated and imported before anything
     is written."""
     from bnn import data
 

@@ -352,7 +352,7 @@ def lut_features(c, fam, tables=None) -> dict:
         dist = c.style == MemoryStyle.DISTRIBUTED
         f["dist_mux"] = float(c.width * (math.ceil(c.entries / cell) - 1) if dist else 0)
         f["dist_bits"] = float(c.width if dist else 0)
-        f["pointers"] = float(c.entries.bit_length())
+        f["pointers"] = float(c.entries.bit_length() * len(c.read_slices))  # the read pointer's copies too
     out = {f"{kind}.{name}": v for name, v in f.items() if v}
     queue = getattr(c, "queue", None)
     if isinstance(queue, FifoPlan):
@@ -385,7 +385,7 @@ def structural(c, fam) -> dict:
         if c.style == MemoryStyle.BLOCK:
             out["bram"] = bram_units(c.entries, c.width, fam)
         else:
-            out["lutram"] = _lutram_cells(c.entries, c.width, fam)
+            out["lutram"] = sum(_lutram_cells(c.entries, b - a, fam) for a, b in c.read_slices)
             out["ff"] += c.width  # a distributed RAM's read data needs its own register
     if isinstance(c, WindowPlan) and fam.srl_cells:
         # between the last tap of one window row and the first of the next, each of the P pixel

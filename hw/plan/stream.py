@@ -6,7 +6,16 @@ from enum import StrEnum
 from ..errors import BitfoldError
 from .memory import MemoryStyle, memory_style, range_bits
 
-__all__ = ["OrPoolPlan", "GatherPlan", "SplitPlan", "QueueKind", "FifoPlan", "SkidPlan", "ArgMaxPlan"]
+__all__ = ["OrPoolPlan", "GatherPlan", "SplitPlan", "QueueKind", "FifoPlan", "SkidPlan", "ArgMaxPlan",
+           "FLOPS_PER_ENABLE"]
+
+#: The most flip-flops one copy of an enable drives in a wide register (a sliding window's line
+#: buffer and window register, a queue's read data): nextpnr does not replicate a high fan-out
+#: enable, so the units do.
+FLOPS_PER_ENABLE = 128
+#: Read slices of a queue in LUT RAM are multiples of this many bits (LUT RAM cells hold 4 bits
+#: per word on ECP5, 3 or 6 on xc7).
+SLICE_QUANTUM = 12
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,8 @@ class QueueKind(StrEnum):
 @dataclass(frozen=True)
 class FifoPlan:
     """A first-in first-out queue: ``depth - 1`` entries in a memory whose synchronous read port's
-    data register is the output; ``i.ready`` and ``o.valid`` come from registers."""
+    data register is the output; ``i.ready`` and ``o.valid`` come from registers. A wide queue in
+    LUT RAM is read in :attr:`read_slices` (see there)."""
 
     width: int
     depth: int
@@ -119,6 +129,21 @@ class FifoPlan:
     def __post_init__(self):
         if self.depth < 3:
             raise BitfoldError(f"StreamFIFO depth must be at least 3, not {self.depth}")
+
+    @property
+    def read_slices(self) -> tuple:
+        """The bit ranges ``(start, stop)`` of the output, each read from its own memory through its
+        own copy of the read pointer and of the valid and non-empty flags (``keep``), so that no
+        read enable drives more than about :data:`FLOPS_PER_ENABLE` output flip-flops. LUT RAM
+        only: its read data register is fabric flip-flops (a block RAM's is inside the block).
+        Slices are whole multiples of 12 bits, so each family's LUT RAM cells (4, 3 or 6 bits wide)
+        fill as in one memory. One slice (no copies) for a narrower queue."""
+        n = -(-self.width // FLOPS_PER_ENABLE)
+        if self.style != MemoryStyle.DISTRIBUTED or n < 2:
+            return ((0, self.width),)
+        units = -(-self.width // SLICE_QUANTUM)
+        cuts = [min(self.width, SLICE_QUANTUM * (units * k // n)) for k in range(n + 1)]
+        return tuple((a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a)
 
     @property
     def entries(self) -> int:
@@ -138,8 +163,10 @@ class FifoPlan:
 
     @property
     def register_bits(self) -> int:
-        """The write and read pointers, the level and the valid flag."""
-        return 2 * range_bits(self.entries) + range_bits(self.entries + 1) + 1
+        """The write and read pointers, the level and the valid flag; per further read slice, its
+        read pointer and its valid and non-empty flags."""
+        copies = len(self.read_slices) - 1
+        return 2 * range_bits(self.entries) + range_bits(self.entries + 1) + 1 + copies * (range_bits(self.entries) + 2)
 
     @property
     def memory_bits(self) -> int:

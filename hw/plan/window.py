@@ -5,12 +5,10 @@ from functools import cached_property
 
 from ..errors import BitfoldError
 from .memory import range_bits
+from .stream import FLOPS_PER_ENABLE
 
 __all__ = ["WindowPlan", "window_steps", "FLOPS_PER_ENABLE"]
 
-#: The most line-buffer or window-register flip-flops one copy of the step enable drives: nextpnr
-#: does not replicate a high fan-out enable, so the unit does (``WindowPlan.enable_copies``).
-FLOPS_PER_ENABLE = 128
 
 
 def window_steps(in_shape, kernel, stride, pads, in_pixels=1, windows=1):

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rtlcheck
+from elaborated import counts
 from hw.ir import interp
 from hw.plan import ArgMaxPlan, FifoPlan, GatherPlan, OrPoolPlan, SkidPlan
 from hw.rtl.argmax import ArgMax
@@ -80,6 +81,32 @@ def test_queues_keep_order_and_full_rate(unit, gap):
     assert out == beats
     if gap == 0.0:
         assert np.all(np.diff(cycles) == 1)  # one beat per cycle
+
+
+@settings(max_examples=8, deadline=None)
+@given(width=st.integers(129, 700), depth=st.integers(3, 40), gap=st.sampled_from([0.0, 0.3, 0.7]),
+       seed=st.integers(0, 2**16))
+def test_wide_queue_reads_in_slices(width, depth, gap, seed):
+    """A queue in LUT RAM wider than one enable's reach reads in slices, each under its own copies
+    of the read pointer and flags; the slices stay in step under random gaps and back-pressure
+    (random payloads: a slice a beat behind or ahead shows), and its register bits are the plan's."""
+    plan = FifoPlan(width, depth)
+    assert len(plan.read_slices) == -(-width // 128) and plan.read_slices[-1][1] == width
+    assert all(b - a <= 144 and a % 12 == 0 for a, b in plan.read_slices)
+    rng = np.random.default_rng(seed)
+    beats = [int.from_bytes(rng.bytes(-(-width // 8)), "little") & ((1 << width) - 1) for _ in range(60)]
+    cycles = []
+    assert rtlcheck.run(StreamFIFO(plan), beats, len(beats), gap=gap, seed=seed, cycles=cycles) == beats
+    if gap == 0.0:
+        assert np.all(np.diff(cycles) == 1)
+    assert counts(StreamFIFO(plan))["register_bits"] == plan.register_bits
+
+
+def test_queue_read_slices_only_where_the_read_register_is_fabric():
+    assert FifoPlan(1024, 5).read_slices == ((0, 120), (120, 252), (252, 384), (384, 516), (516, 636),
+                                              (636, 768), (768, 900), (900, 1024))
+    assert FifoPlan(128, 33).read_slices == ((0, 128),)  # one enable's reach
+    assert FifoPlan(677, 300).read_slices == ((0, 677),)  # block RAM: the read register is in the block
 
 
 @settings(max_examples=10, deadline=None)
