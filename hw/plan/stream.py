@@ -7,7 +7,7 @@ from ..errors import BitfoldError
 from .memory import MemoryStyle, memory_style, range_bits
 
 __all__ = ["OrPoolPlan", "GatherPlan", "SplitPlan", "QueueKind", "FifoPlan", "SkidPlan", "ArgMaxPlan",
-           "FLOPS_PER_ENABLE"]
+           "FLOPS_PER_ENABLE", "spans"]
 
 #: The most flip-flops one copy of an enable drives in a wide register (a sliding window's line
 #: buffer and window register, a queue's read data): nextpnr does not replicate a high fan-out
@@ -16,6 +16,16 @@ FLOPS_PER_ENABLE = 128
 #: Read slices of a queue in LUT RAM are multiples of this many bits (LUT RAM cells hold 4 bits
 #: per word on ECP5, 3 or 6 on xc7).
 SLICE_QUANTUM = 12
+
+
+def spans(bits, n, quantum=1) -> list:
+    """``n`` ranges ``(start, stop)`` of nearly equal size covering ``bits`` bits, each starting at a
+    multiple of ``quantum`` (the slices of a register that copies of its enable drive)."""
+    if not bits or not n:
+        return []
+    units = -(-bits // quantum)
+    cuts = [min(bits, quantum * (units * k // n)) for k in range(n + 1)]
+    return list(zip(cuts, cuts[1:], strict=False))
 
 
 @dataclass(frozen=True)
@@ -141,9 +151,7 @@ class FifoPlan:
         n = -(-self.width // FLOPS_PER_ENABLE)
         if self.style != MemoryStyle.DISTRIBUTED or n < 2:
             return ((0, self.width),)
-        units = -(-self.width // SLICE_QUANTUM)
-        cuts = [min(self.width, SLICE_QUANTUM * (units * k // n)) for k in range(n + 1)]
-        return tuple((a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a)
+        return tuple(spans(self.width, n, SLICE_QUANTUM))
 
     @property
     def entries(self) -> int:

@@ -7,8 +7,7 @@ from ..errors import BitfoldError
 from .memory import range_bits
 from .stream import FLOPS_PER_ENABLE
 
-__all__ = ["WindowPlan", "window_steps", "FLOPS_PER_ENABLE"]
-
+__all__ = ["WindowPlan", "window_steps"]
 
 
 def window_steps(in_shape, kernel, stride, pads, in_pixels=1, windows=1):

@@ -3,6 +3,7 @@ from amaranth import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..plan.stream import spans
 from ..plan.window import WindowPlan
 
 __all__ = ["SlidingWindow"]
@@ -100,9 +101,9 @@ class SlidingWindow(wiring.Component):
         # ``plan.enable_copies``, each slice is enabled from its own copies of the border, emit and
         # valid flags (``keep``), so no flag or enable drives the whole buffer across the die
         # (the line buffer by lanes, bits i, i + lanes, i + 2 * lanes, ...: a lane shifts under one enable)
-        slices = [(chain, full, _lane_bits(sl, plan.lanes, plan.chain_bits))
-                  for sl in _slices(plan.lanes, plan.chain_copies)]
-        slices += [(self.o.payload, Cat(*taps), [sl]) for sl in _slices(plan.o_width, plan.window_copies)]
+        slices = [(chain, full, _lane_bits(slice(lo, hi), plan.lanes, plan.chain_bits))
+                  for lo, hi in spans(plan.lanes, plan.chain_copies)]
+        slices += [(self.o.payload, Cat(*taps), [slice(lo, hi)]) for lo, hi in spans(plan.o_width, plan.window_copies)]
         for c, (reg, value, sls) in enumerate(slices):
             step_c, emit_c = step, emit
             if plan.enable_copies:
@@ -120,11 +121,6 @@ class SlidingWindow(wiring.Component):
 def _lane_bits(lanes, width, bits):
     """The slices of a ``bits``-bit line buffer that hold ``lanes`` (a slice of ``range(width)``)."""
     return [slice(r + lanes.start, min(r + lanes.stop, bits)) for r in range(0, bits, width) if r + lanes.start < bits]
-
-
-def _slices(bits, n):
-    """``n`` slices of nearly equal size covering ``bits`` bits."""
-    return [slice(bits * k // n, bits * (k + 1) // n) for k in range(n)] if bits else []
 
 
 def _lut(flags, index):

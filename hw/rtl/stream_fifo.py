@@ -34,7 +34,6 @@ class StreamFIFO(wiring.Component):
         m = Module()
         inner = self.plan.entries
         slices = self.plan.read_slices
-        keep = {"keep": 1} if len(slices) > 1 else {}
         produce, consume = Signal(range(inner)), Signal(range(inner))
         level = Signal(range(inner + 1))
         do_write = Signal()
@@ -51,12 +50,12 @@ class StreamFIFO(wiring.Component):
             nonempty_next = Signal()  # the level after this cycle is not zero
             m.d.comb += nonempty_next.eq(do_write | Mux(do_read, level > 1, level != 0))
         for k in range(1, len(slices)):
-            nonempty = Signal(name=f"nonempty_{k}", attrs=keep)
-            valid = Signal(name=f"valid_{k}", attrs=keep)
+            nonempty = Signal(name=f"nonempty_{k}", attrs={"keep": 1})
+            valid = Signal(name=f"valid_{k}", attrs={"keep": 1})
             read = Signal(name=f"read_{k}")
             m.d.sync += nonempty.eq(nonempty_next)
             m.d.comb += read.eq(nonempty & (~valid | self.o.ready))
-            reads.append((Signal(range(inner), name=f"consume_{k}", attrs=keep), valid, read))
+            reads.append((Signal(range(inner), name=f"consume_{k}", attrs={"keep": 1}), valid, read))
         for k, ((lo, hi), (ptr, _, read)) in enumerate(zip(slices, reads, strict=True)):
             mem = Memory(shape=hi - lo, depth=inner, init=[], attrs={"ram_style": str(self.plan.style)})
             m.submodules["storage" if k == 0 else f"storage_{k}"] = mem

@@ -94,7 +94,7 @@ def test_wide_queue_reads_in_slices(width, depth, gap, seed):
     assert len(plan.read_slices) == -(-width // 128) and plan.read_slices[-1][1] == width
     assert all(b - a <= 144 and a % 12 == 0 for a, b in plan.read_slices)
     rng = np.random.default_rng(seed)
-    beats = [int.from_bytes(rng.bytes(-(-width // 8)), "little") & ((1 << width) - 1) for _ in range(60)]
+    beats = rtlcheck.pack(rng.integers(0, 2, (60, width)), 1)
     cycles = []
     assert rtlcheck.run(StreamFIFO(plan), beats, len(beats), gap=gap, seed=seed, cycles=cycles) == beats
     if gap == 0.0:
