@@ -5,9 +5,10 @@ regression set and the benchmarks all call :func:`compile_graph`). Its choices a
 
 * the folding: :class:`FoldAuto` (the least area that meets a target of cycles per image; with no
   target, the default design point: the fastest design whose estimated size fits a mid-size board,
-  :data:`DEFAULT_LUT_BUDGET` LUT6 on xc7), :class:`FoldParallel` (every layer fully unrolled with
-  hard-wired weights) or :class:`FoldExplicit` (a PE x SIMD, weight mode and windows per layer, and
-  the input's pixels per beat);
+  :data:`DEFAULT_LUT_BUDGET` LUT6 and :data:`DEFAULT_BRAM_BUDGET` block RAMs on xc7),
+  :class:`FoldParallel` (every layer fully unrolled with hard-wired weights) or
+  :class:`FoldExplicit` (a PE x SIMD, weight mode and windows per layer, and the input's pixels
+  per beat);
 * the MST schedules: :class:`MstKeep` (the graph's own, as trained), :class:`MstOff` (none) or
   :class:`MstDepth` (fresh minimum spanning trees within a depth bound);
 * the queue after each layer (:class:`~hw.plan.QueueKind`);
@@ -30,12 +31,15 @@ from .passes.mst import attach_mst
 from .plan import Plan, Popcount, QueueKind, auto_folding, fastest, plan_graph
 
 __all__ = ["FoldAuto", "FoldParallel", "FoldExplicit", "MstKeep", "MstOff", "MstDepth", "Compiled", "compile_graph",
-           "folding_for", "default_target", "DEFAULT_LUT_BUDGET"]
+           "folding_for", "default_target", "DEFAULT_LUT_BUDGET", "DEFAULT_BRAM_BUDGET"]
 
 # The default design point fits a mid-size board: about half the LUTs of a Zynq-7020 (PYNQ-Z1/Z2,
 # 53,200 LUT6), or of an Artix-7 50T, by the estimate (an ECP5 needs about 1.4 times as many LUT4:
 # an 85F holds it).
 DEFAULT_LUT_BUDGET = 25_000
+# ... and its block RAM: 18-Kbit blocks (RAMB18 on xc7), within an ECP5-85F's 208 DP16KD (the same
+# 18 Kbit) and 71% of a Zynq-7020's 280 RAMB18, so the design places on either
+DEFAULT_BRAM_BUDGET = 200
 
 
 @dataclass(frozen=True)
@@ -107,11 +111,11 @@ def _auto(graph: Graph, target: int) -> dict:
 
 
 def default_target(graph: Graph, budget: int = DEFAULT_LUT_BUDGET, family: str = "xc7",
-                   popcount: Popcount = Popcount()) -> int:
+                   popcount: Popcount = Popcount(), bram_budget: int = DEFAULT_BRAM_BUDGET) -> int:
     """The default design point's cycles per image: the fewest, among targets from the fastest the
     design allows up in steps of about 1.4x, whose design (with ``popcount``'s style, scheduled for
-    ``family``) the estimator puts within ``budget`` LUTs of ``family`` (the most folded one tried
-    when none is)."""
+    ``family``) the estimator puts within ``budget`` LUTs and ``bram_budget`` block RAMs of
+    ``family`` (the most folded one tried when none is)."""
     from .estimate import estimate
 
     hwc = to_hwc(graph)
@@ -124,7 +128,8 @@ def default_target(graph: Graph, budget: int = DEFAULT_LUT_BUDGET, family: str =
             continue
         plan = plan_graph(run_pipeline(graph, hardware_pipeline(folding)), QueueKind.SKID,
                           Popcount(popcount.style, family))
-        if estimate(plan, family)["total"]["lut"] <= budget:
+        total = estimate(plan, family)["total"]
+        if total["lut"] <= budget and total["bram"] <= bram_budget:
             return target
         target = max(target + 1, max(target, plan.cycles_per_image) * 7 // 5)
     return target
