@@ -19,7 +19,6 @@ def test_the_default_design_point_fits_its_budget_past_targets_the_folding_overs
     assert estimate(plan, "xc7")["total"]["lut"] <= 20_000
 
 
-
 def test_the_default_design_point_fits_its_block_ram_budget():
     """Weights move to block RAM as the layers fold (256 outputs per layer: none at 64 cycles per
     image, 30 blocks at 128, 16 at 256): the default design point must fit the board's block RAM
