@@ -108,11 +108,11 @@ def cmd_compile(args):
     from .compile import compile_run
 
     r = compile_run(args.run, fold=args.fold, target_cycles=args.target_cycles, mst=args.mst, popcount=args.popcount,
-                    family=args.family)
+                    family=args.family, top=args.top, interface=args.interface)
 
     def human(r):
         print(f"{'up to date' if r['up_to_date'] else 'compiled'} {r['run']} -> {r['rtl']} "
-              f"({r['verilog_bytes'] / 1e6:.2f} MB)")
+              f"({r['verilog_bytes'] / 1e6:.2f} MB; module {r['top']}, {r['interface']} interface)")
         _table([[x["name"], x["op"], x["pe"] or "-", x["simd"] or "-", x["weight_mode"] or "-", x["cycles_per_image"]]
                 for x in r["layers"]], ["layer", "op", "PE", "SIMD", "weights", "cycles/image"])
         for x in r["layers"]:
@@ -149,6 +149,21 @@ def cmd_sim(args):
 
     _emit(args, r, human)
     return 0 if r["mismatches"] == 0 else 1
+
+
+def cmd_lint(args):
+    from .compile import lint_run
+
+    r = lint_run(args.run, waivers=not args.no_waivers)
+
+    def human(r):
+        print(f"lint {r['verilog']} ({r['command']}, in rtl/): {r['warnings']} warning(s)"
+              + "".join(f"\n  {rule}: {n}" for rule, n in r["by_rule"].items()))
+        for line in r["messages"][:5]:
+            print(f"  {line}")
+
+    _emit(args, r, human)
+    return 0 if r["warnings"] == 0 else 1
 
 
 def cmd_summary(args):
@@ -359,6 +374,11 @@ def build_parser():
     s.add_argument("--family", default="xc7", choices=("xc7", "ecp5", "ice40"),
                    help="FPGA family whose LUTs the compressor trees are scheduled for (default xc7; the Verilog "
                         "is correct on every family)")
+    s.add_argument("--top", default="bitfold_top",
+                   help="name of the top module and prefix of every other module (default bitfold_top)")
+    s.add_argument("--interface", default="axis", choices=("axis", "stream"),
+                   help="top-level ports: AXI4-Stream with ap_clk/ap_rst_n, byte-padded TDATA and tlast "
+                        "(default), or the bare stream core (clk, rst, i__*, o__*)")
 
     s = verb("sim", cmd_sim, "stream the test split through the Verilated RTL and compare bit for bit")
     s.add_argument("run")
@@ -366,6 +386,11 @@ def build_parser():
     g.add_argument("--images", type=int, help="only the first N test images")
     g.add_argument("--random", type=int, metavar="N", help="N random inputs instead of the dataset")
     s.add_argument("--waves", action="store_true", help="write an FST waveform under RUN/sim/")
+
+    s = verb("lint", cmd_lint, "lint the compiled Verilog with Verilator -Wall (exit 1 on any warning)")
+    s.add_argument("run")
+    s.add_argument("--no-waivers", action="store_true",
+                   help="without the waiver file compile wrote beside the Verilog (RTL/<top>.vlt)")
 
     families = ("xc7", "ice40", "ecp5")
     estimated = {"default": "xc7", "type": _estimated_family, "metavar": "{xc7,ecp5}"}

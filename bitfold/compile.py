@@ -8,6 +8,7 @@ Then the run's results computed from another design (simulation, synthesis, repo
 (:func:`bitfold.provenance.invalidate`).
 """
 
+import re
 import shutil
 from pathlib import Path
 
@@ -17,14 +18,27 @@ from hw.errors import BitfoldError
 from hw.io import atomic_write_json, atomic_write_text, file_lock, replace_dir, temp_dir
 from hw.passes.fold import read_fold_file
 from hw.plan import Popcount
+from hw.plan.interface import Interface
 
+from . import __version__
 from .provenance import bytes_digest, file_digest, invalidate, stamp, tool_versions
 from .runs import IR_FILE, open_run
 from .schema import read_json
 
-__all__ = ["compile_run", "fold_choice", "mst_choice", "TOP"]
+__all__ = ["compile_run", "lint_run", "fold_choice", "mst_choice", "top_choice", "TOP"]
 
 TOP = "bitfold_top"
+# IEEE 1364-2005 and the SystemVerilog words a module could not be named in a mixed project
+VERILOG_KEYWORDS = frozenset("""always and assign automatic begin buf bufif0 bufif1 case casex casez cell cmos config
+deassign default defparam design disable edge else end endcase endconfig endfunction endgenerate endmodule
+endprimitive endspecify endtable endtask event for force forever fork function generate genvar highz0 highz1 if
+ifnone incdir include initial inout input instance integer join large liblist library localparam macromodule
+medium module nand negedge nmos nor noshowcancelled not notif0 notif1 or output parameter pmos posedge primitive
+pull0 pull1 pulldown pullup pulsestyle_ondetect pulsestyle_onevent rcmos real realtime reg release repeat rnmos
+rpmos rtran rtranif0 rtranif1 scalared showcancelled signed small specify specparam strong0 strong1 supply0 supply1
+table task time tran tranif0 tranif1 tri tri0 tri1 triand trior trireg unsigned use uwire vectored wait wand weak0
+weak1 while wire wor xnor xor logic bit byte int shortint longint interface package class typedef struct union enum
+program property sequence void string""".split())
 
 
 def fold_choice(fold="auto", target_cycles=None):
@@ -54,13 +68,30 @@ def mst_choice(mst=None):
     raise BitfoldError(f"--mst must be 'off' or a depth bound (a non-negative integer), not {mst!r}")
 
 
-def compile_run(path, fold="auto", target_cycles=None, mst=None, popcount="compressor", family="xc7") -> dict:
+def top_choice(top=TOP, interface="axis"):
+    """``--top`` and ``--interface`` -> (module name, :class:`~hw.plan.interface.Interface`)."""
+    if not isinstance(top, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", top):
+        raise BitfoldError(f"--top must be a Verilog identifier (letters, digits and _, not starting with a "
+                           f"digit), not {top!r}")
+    if top in VERILOG_KEYWORDS:
+        raise BitfoldError(f"--top {top!r} is a Verilog keyword; choose another module name")
+    try:
+        return top, Interface(interface)
+    except ValueError:
+        raise BitfoldError(f"--interface must be one of {', '.join(i.value for i in Interface)}, "
+                           f"not {interface!r}") from None
+
+
+def compile_run(path, fold="auto", target_cycles=None, mst=None, popcount="compressor", family="xc7", top=TOP,
+                interface="axis") -> dict:
     """Compile a run (see the module docstring); returns the summary the CLI prints."""
+    top, interface = top_choice(top, interface)
     run = open_run(path)
     ir_bytes, graph = run.ir()
     counting = Popcount(popcount, family)
     options = {"fold": fold if isinstance(fold, str) and fold in ("auto", "parallel") else "file",
-               "target_cycles": target_cycles, "mst": mst, "popcount": popcount, "family": family}
+               "target_cycles": target_cycles, "mst": mst, "popcount": popcount, "family": family, "top": top,
+               "interface": str(interface)}
     if isinstance(fold, dict):
         options["fold"] = "given"
     elif options["fold"] == "file":
@@ -75,11 +106,13 @@ def compile_run(path, fold="auto", target_cycles=None, mst=None, popcount="compr
                              debug_dir=run.file("debug"))
     tmp = temp_dir(run.path, ".rtl.")
     try:
-        man = write_design(compiled.plan, tmp, TOP)
+        man = write_design(compiled.plan, tmp, top, interface, version=__version__)
         atomic_write_text(tmp / "ir.hw.json", compiled.graph.to_json())
         atomic_write_json(tmp / "fold.json", compiled.folding)
-        outputs = {name: file_digest(tmp / name) for name in (man["verilog"], "ir.hw.json", "fold.json")}
-        man = stamp(man, "manifest", command=_command(run, fold, target_cycles, mst, popcount, family),
+        outputs = {name: file_digest(tmp / name) for name in (man["verilog"], "ir.hw.json", "fold.json",
+                                                              man["fusesoc_core"], man["file_list"],
+                                                              man["lint_waivers"])}
+        man = stamp(man, "manifest", command=_command(run, fold, target_cycles, mst, popcount, family, top, interface),
                     inputs={IR_FILE: bytes_digest(ir_bytes)}, outputs=outputs, tools=tools, options=options)
         atomic_write_json(tmp / "manifest.json", man)
         with file_lock(run.path):  # readers of rtl/ hold it shared while they read
@@ -94,7 +127,6 @@ def compile_run(path, fold="auto", target_cycles=None, mst=None, popcount="compr
 def _up_to_date(run, ir_digest, options, tools):
     """The manifest of the current ``rtl/`` when compiling again would give the same design (same
     ``ir.json``, options, bitfold and tool versions, every file intact); else None."""
-    from . import __version__
     from .runs import compiled
 
     if not run.file("rtl/manifest.json").is_file():
@@ -111,7 +143,8 @@ def _up_to_date(run, ir_digest, options, tools):
 
 
 def _summary(run, man, invalidated, up_to_date=False) -> dict:
-    return {"run": str(run.path), "rtl": str(run.file("rtl") / man["verilog"]), "top": TOP,
+    return {"run": str(run.path), "rtl": str(run.file("rtl") / man["verilog"]), "top": man["top"],
+            "interface": man.get("interface", "stream"),
             "cycles_per_image": man["cycles_per_image"], "latency_cycles": man["latency_cycles"],
             "bottleneck": man["bottleneck"], "verilog_bytes": man["verilog_bytes"],
             "popcount": man.get("popcount", {"style": "tree", "family": "xc7"}),
@@ -120,7 +153,7 @@ def _summary(run, man, invalidated, up_to_date=False) -> dict:
             "invalidated": invalidated, "up_to_date": up_to_date}
 
 
-def _command(run, fold, target_cycles, mst, popcount, family) -> str:
+def _command(run, fold, target_cycles, mst, popcount, family, top, interface) -> str:
     cmd = f"bitfold compile {run.path}"
     if not isinstance(fold, dict) and fold != "auto":
         cmd += f" --fold {fold}"
@@ -132,4 +165,26 @@ def _command(run, fold, target_cycles, mst, popcount, family) -> str:
         cmd += f" --popcount {popcount}"
     if family != "xc7":
         cmd += f" --family {family}"
+    if top != TOP:
+        cmd += f" --top {top}"
+    if interface != Interface.AXIS:
+        cmd += f" --interface {interface}"
     return cmd
+
+
+def lint_run(path, waivers: bool = True) -> dict:
+    """``bitfold lint``: Verilator ``--lint-only -Wall`` on a run's compiled Verilog, with the
+    waiver file ``compile`` wrote beside it (``waivers=False``: without it)."""
+    from sim.lint import lint
+
+    from .runs import compiled
+
+    run = open_run(path)
+    with file_lock(run.path, shared=True):
+        man = compiled(run).manifest
+        rtl = run.file("rtl")
+        vlt = rtl / man["lint_waivers"] if waivers and man.get("lint_waivers") else None
+        r = lint(rtl / man["verilog"], man["top"], vlt)
+    return {"run": str(run.path), "verilog": str(rtl / man["verilog"]), "waivers": str(vlt) if vlt else None,
+            "command": f"verilator --lint-only -Wall {man['top']}.vlt {man['verilog']}" if vlt
+            else f"verilator --lint-only -Wall {man['verilog']}", **r}

@@ -77,7 +77,10 @@ def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
     work = temp_dir(sim_dir, f"work-{os.getpid()}-")
     keep_work = False
     try:
-        harness = NetworkHarness(top, inl.beats, inl.beat_bits, outl.beat_bits)
+        axis = man.get("axis")  # the AXI4-Stream top: padded TDATA, an error bit above the result
+        out_bits = axis["m_tdata_bits"] if axis else outl.beat_bits
+        harness = NetworkHarness(top, inl.beats, inl.beat_bits, out_bits, man.get("interface", "stream"),
+                                 axis["s_tdata_bits"] if axis else None)
         design = work / "design.v"  # one file for the build cache key: harness + the emitted RTL
         design.write_text(harness.verilog() + "\n" + comp.verilog)
 
@@ -90,7 +93,7 @@ def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
         packed = np.array([np.frombuffer(v.to_bytes((inl.image_bits + 7) // 8, "little"), dtype=np.uint8)
                            for v in inl.images(codes)])
         stim, out = work / "stimulus.npz", work / "result.npz"
-        np.savez(stim, images=packed, burst=burst, out_bits=outl.beat_bits)
+        np.savez(stim, images=packed, burst=burst, out_bits=out_bits)
         t0 = time.perf_counter()
         wave_file = work / "waves.fst" if waves else None
         try:
@@ -128,13 +131,15 @@ def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
 
 def _compare(run, res, outl, ref, ref_class, labels, n, burst, man, build_s, sim_s) -> dict:
     """The bench's result beats against the reference: mismatches, accuracy, cycles."""
-    beats = [int.from_bytes(r.tobytes(), "little") for r in res["beats"]]
+    words = [int.from_bytes(r.tobytes(), "little") for r in res["beats"]]
+    beats = [w & ((1 << outl.beat_bits) - 1) for w in words]
+    above = [w >> outl.beat_bits for w in words]  # AXI4-Stream: the error bit and the padding, all 0
     decoded = [outl.decode(b) for b in beats]
     expect = [0] + list(range(burst)) + list(range(n))  # image index of every result, phase by phase
     bad = []
     for j, (cls, scores) in enumerate(decoded):
         img = expect[j]
-        if cls != ref_class[img] or scores != ref[img].tolist():
+        if cls != ref_class[img] or scores != ref[img].tolist() or above[j]:
             bad.append((j, img, cls, scores))
     stress_classes = np.array([c for c, _ in decoded[1 + burst:]])
     cycles = res["cycles"][1:1 + burst]
@@ -144,7 +149,9 @@ def _compare(run, res, outl, ref, ref_class, labels, n, burst, man, build_s, sim
         "run": str(run.path),
         "images": n,
         "inputs": "random" if labels is None else run.dataset,
+        "interface": man.get("interface", "stream"),
         "mismatches": len({img for _, img, _, _ in bad}),
+        "error_flags": sum(1 for a in above if a),
         "rtl_accuracy": None if labels is None else float((stress_classes == labels).mean()),
         "reference_accuracy": None if labels is None else float((ref_class == labels).mean()),
         "cycles_per_image": float(steady.mean()),

@@ -7,7 +7,7 @@ from hw.io import atomic_write_text
 
 from . import runner
 
-__all__ = ["run_component"]
+__all__ = ["run_component", "run_axis"]
 
 
 def _rows(values, bits):
@@ -32,3 +32,20 @@ def run_component(component, beats, n_out, workdir, in_gap=0.3, out_gap=0.3, see
     out.unlink(missing_ok=True)
     runner.run(build_dir, name, "component", workdir / "test", {"BITFOLD_BENCH_IN": stim, "BITFOLD_BENCH_OUT": out})
     return [int.from_bytes(r.tobytes(), "little") for r in np.load(out)["beats"]]
+
+
+def run_axis(verilog_text, name, beats, lasts, n_out, in_bits, out_bits, workdir, in_gap=0.3, out_gap=0.3, seed=0):
+    """Build an AXI4-Stream top (module ``name``) with Verilator and stream ``beats`` (with their
+    ``tlast`` bits ``lasts``) through it under random ``tvalid`` gaps and ``tready`` back-pressure;
+    returns the ``n_out`` output beats, their ``tlast`` bits, and whether another beat was offered
+    200 cycles after them."""
+    src = workdir / f"{name}.v"
+    atomic_write_text(src, verilog_text)
+    build_dir = runner.build(src, name, workdir / "cache")
+    stim, out = workdir / "stim.npz", workdir / "out.npz"
+    np.savez(stim, beats=_rows(beats, in_bits), lasts=np.array(lasts, dtype=np.uint8), n_out=n_out, in_gap=in_gap,
+             out_gap=out_gap, seed=seed, out_bits=out_bits)
+    out.unlink(missing_ok=True)
+    runner.run(build_dir, name, "axis", workdir / "test", {"BITFOLD_BENCH_IN": stim, "BITFOLD_BENCH_OUT": out})
+    res = np.load(out)
+    return [int.from_bytes(r.tobytes(), "little") for r in res["beats"]], res["lasts"].tolist(), bool(res["extra"])

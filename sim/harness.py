@@ -41,11 +41,34 @@ SEED_IN, SEED_OUT = 0x1D872B41, 0x5EED1234
 
 class NetworkHarness:
     """Parameters: ``top`` (name of the emitted Verilog module under test), the input layout's
-    ``image_beats`` and ``beat_bits``, and the output beat width ``out_bits``."""
+    ``image_beats`` and ``beat_bits``, the top's output port width ``out_bits``, and its
+    ``interface`` (``stream``, or ``axis``: then ``in_bits`` is the width of ``s_axis_tdata``, and
+    each image's last beat carries ``tlast``; ``res_data`` holds all of ``m_axis_tdata``)."""
 
-    def __init__(self, top: str, image_beats: int, beat_bits: int, out_bits: int):
-        self.top = top
+    def __init__(self, top: str, image_beats: int, beat_bits: int, out_bits: int, interface: str = "stream",
+                 in_bits: int | None = None):
+        self.top, self.interface = top, interface
         self.image_beats, self.beat_bits, self.out_bits = int(image_beats), int(beat_bits), int(out_bits)
+        self.in_bits = int(in_bits or beat_bits)  # the top's input port (TDATA is padded to whole bytes)
+        if interface not in ("stream", "axis"):
+            raise ValueError(f"interface must be 'stream' or 'axis', not {interface!r}")
+
+    def _instance(self) -> str:
+        """The design under test, its ports wired to the harness's streams."""
+        if self.interface == "stream":
+            return f"""  {self.top} dut (
+    .clk(clk), .rst(rst),
+    .i__payload(i_payload), .i__valid(i_valid), .i__ready(i_ready),
+    .o__payload(o_payload), .o__valid(o_valid), .o__ready(o_ready)
+  );"""
+        pad = self.in_bits - self.beat_bits
+        tdata = f"{{{pad}'d0, i_payload}}" if pad else "i_payload"
+        return f"""  wire o_last;
+  {self.top} dut (
+    .ap_clk(clk), .ap_rst_n(~rst),
+    .s_axis_tdata({tdata}), .s_axis_tvalid(i_valid), .s_axis_tready(i_ready), .s_axis_tlast(i_last),
+    .m_axis_tdata(o_payload), .m_axis_tvalid(o_valid), .m_axis_tready(o_ready), .m_axis_tlast(o_last)
+  );"""
 
     @property
     def image_bits(self) -> int:
@@ -77,14 +100,10 @@ module {name} (
   wire stall_out = stress_r & (lfsr_out[1:0] == 2'd0);
 
   wire [{bb - 1}:0] i_payload;
-  wire i_valid, i_ready;
+  wire i_valid, i_ready, i_last;
   wire [{ob - 1}:0] o_payload;
   wire o_valid, o_ready;
-  {self.top} dut (
-    .clk(clk), .rst(rst),
-    .i__payload(i_payload), .i__valid(i_valid), .i__ready(i_ready),
-    .o__payload(o_payload), .o__valid(o_valid), .o__ready(o_ready)
-  );
+{self._instance()}
 
   reg [{img - 1}:0] stage0, stage1, shreg;
   reg [1:0] count;
@@ -93,6 +112,7 @@ module {name} (
   assign img__ready = ready;
   assign i_payload = shreg[{bb - 1}:0];
   assign i_valid = (left != {lb}'d0) & ~idle_in;
+  assign i_last = left == {lb}'d1;
   assign o_ready = ~stall_out;
   wire beat_taken = i_valid & i_ready;
   wire refill = (left == {lb}'d0) | ((left == {lb}'d1) & beat_taken);

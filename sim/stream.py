@@ -8,7 +8,7 @@ low) is one piece of code; :func:`amaranth_put` / :func:`amaranth_get` and :func
 
 import random
 
-__all__ = ["Gaps", "amaranth_put", "amaranth_get", "cocotb_put", "cocotb_get", "StreamPins"]
+__all__ = ["Gaps", "amaranth_put", "amaranth_get", "cocotb_put", "cocotb_get", "StreamPins", "AxisPins"]
 
 
 class Gaps:
@@ -68,15 +68,29 @@ class StreamPins:
         self.ready = getattr(dut, f"{prefix}__ready")
 
 
-async def cocotb_put(clk, pins: StreamPins, beats, gaps: Gaps | None = None):
-    """Drive ``beats`` with random idle cycles; returns when the last beat has been taken."""
+class AxisPins:
+    """An AXI4-Stream on a cocotb DUT: ``<prefix>_tdata/_tvalid/_tready/_tlast`` (``payload``,
+    ``valid``, ``ready``, ``last``: the names the stream drivers use)."""
+
+    def __init__(self, dut, prefix):
+        self.payload = getattr(dut, f"{prefix}_tdata")
+        self.valid = getattr(dut, f"{prefix}_tvalid")
+        self.ready = getattr(dut, f"{prefix}_tready")
+        self.last = getattr(dut, f"{prefix}_tlast")
+
+
+async def cocotb_put(clk, pins: StreamPins, beats, gaps: Gaps | None = None, lasts=None):
+    """Drive ``beats`` with random idle cycles; returns when the last beat has been taken. With
+    ``lasts`` (:class:`AxisPins`), beat ``k`` carries ``tlast = lasts[k]``."""
     from cocotb.triggers import ReadOnly, RisingEdge
 
-    for beat in beats:
+    for k, beat in enumerate(beats):
         while gaps is not None and gaps.skip():
             pins.valid.value = 0
             await RisingEdge(clk)
         pins.payload.value = beat
+        if lasts is not None:
+            pins.last.value = int(lasts[k])
         pins.valid.value = 1
         while True:
             await ReadOnly()
@@ -87,8 +101,8 @@ async def cocotb_put(clk, pins: StreamPins, beats, gaps: Gaps | None = None):
         pins.valid.value = 0
 
 
-async def cocotb_get(clk, pins: StreamPins, count: int, gaps: Gaps | None = None) -> list:
-    """Collect ``count`` beats with random back-pressure."""
+async def cocotb_get(clk, pins: StreamPins, count: int, gaps: Gaps | None = None, lasts: list | None = None) -> list:
+    """Collect ``count`` beats with random back-pressure (and, into ``lasts``, each beat's ``tlast``)."""
     from cocotb.triggers import ReadOnly, RisingEdge
 
     out = []
@@ -98,6 +112,8 @@ async def cocotb_get(clk, pins: StreamPins, count: int, gaps: Gaps | None = None
         await ReadOnly()
         if ready and int(pins.valid.value):
             out.append(int(pins.payload.value))
+            if lasts is not None:
+                lasts.append(int(pins.last.value))
         await RisingEdge(clk)
     pins.ready.value = 0
     return out

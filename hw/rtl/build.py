@@ -14,7 +14,9 @@ from ..plan import (
     SplitPlan,
     WindowPlan,
 )
+from ..plan.interface import Interface, axis_plan
 from .argmax import ArgMax
+from .axis import AxisTop
 from .dataflow import Dataflow
 from .gather import Gather
 from .jet_unit import JetUnit
@@ -26,7 +28,7 @@ from .sliding_window import SlidingWindow
 from .split import Split
 from .stream_fifo import StreamFIFO
 
-__all__ = ["component", "dataflow", "COMPONENTS"]
+__all__ = ["component", "dataflow", "top", "COMPONENTS"]
 
 COMPONENTS = {MVTUPlan: MVTU, MSTPlan: MSTUnit, JetPlan: JetUnit, WindowPlan: SlidingWindow, OrPoolPlan: OrReduce,
               GatherPlan: Gather, SplitPlan: Split, FifoPlan: StreamFIFO, SkidPlan: SkidBuffer, ArgMaxPlan: ArgMax}
@@ -43,3 +45,12 @@ def dataflow(stages) -> Dataflow:
     if isinstance(stages, Plan):
         stages = stages.stages
     return Dataflow([(s.name, component(s.unit)) for s in stages])
+
+
+def top(plan: Plan, interface=Interface.STREAM):
+    """The top-level component of a plan with the given interface: the :class:`Dataflow` itself
+    (``stream``) or the :class:`AxisTop` around it (``axis``)."""
+    core = dataflow(plan)
+    if Interface(interface) == Interface.AXIS:
+        return AxisTop(core, axis_plan(plan))
+    return core

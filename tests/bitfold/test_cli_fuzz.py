@@ -31,6 +31,7 @@ VERBS = {
     "check": ["{run}", "--images", "8"],
     "estimate": ["{run}", "--family", "xc7"],
     "sim": ["{run}", "--images", "2"],
+    "lint": ["{run}"],
     "synth": ["{run}", "--family", "xc7", "--total-only"],
     "report": ["{run}", "--family", "xc7", "--no-synth"],
     "bench": ["reference", "--run", "{run}"],

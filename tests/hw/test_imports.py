@@ -22,7 +22,8 @@ ALLOWED = {
     "hw.synthetic": LEAVES | {"hw.ir", "hw.passes"},
     "hw.compile": LEAVES | {"hw.ir", "hw.passes", "hw.plan", "hw.estimate"},
     "hw.analysis": LEAVES | {"hw.ir", "hw.plan"},
-    "hw.emit": LEAVES | {"hw.ir", "hw.plan", "hw.rtl", "amaranth"},
+    "hw.verilog": LEAVES | {"amaranth"},
+    "hw.emit": LEAVES | {"hw.ir", "hw.plan", "hw.rtl", "hw.verilog", "amaranth"},
     "hw.synth": LEAVES | {"hw.families", "hw.ir", "hw.mst", "hw.plan", "hw.rtl", "hw.estimate", "hw.compile",
                           "hw.synthetic", "amaranth"},
 }
