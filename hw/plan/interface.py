@@ -19,6 +19,8 @@ set when the image's ``tlast`` did not fall on its last beat:
   ``tlast`` are taken and dropped.
 
 Either way the stream never hangs nor misaligns, and exactly one result leaves per image sent.
+A register slice on each side of the core keeps the ports' ``tvalid``/``tready`` out of the core's
+paths (two cycles of latency; the throughput is the core's).
 The error bits wait in a FIFO of ``flag_depth`` entries, one per image whose beats are all in and
 whose result is not yet out; when it is full the last beat of the next image waits.
 """
@@ -48,6 +50,8 @@ class AxisPlan:
     out_bits: int
     flag_depth: int
 
+    latency = 2  # cycles the top adds: a register slice on each side of the core
+
     def __post_init__(self):
         if self.beats < 1 or self.beat_bits < 1 or self.out_bits < 1 or self.flag_depth < 1:
             raise ValueError(f"an AXI4-Stream top needs positive sizes, not {self}")
@@ -74,5 +78,5 @@ def axis_plan(plan) -> AxisPlan:
     """The AXI4-Stream top of a :class:`~hw.plan.Plan`. The error-bit FIFO holds every image the
     pipeline can hold between its last input beat and its result when nothing stalls (latency over
     cycles per image, plus two), so it never slows the stream down by itself."""
-    depth = -(-plan.latency // max(1, plan.cycles_per_image)) + 2
+    depth = -(-(plan.latency + AxisPlan.latency) // max(1, plan.cycles_per_image)) + 2
     return AxisPlan(plan.input.beats, plan.input.beat_bits, plan.output.beat_bits, depth)

@@ -4,6 +4,8 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from ..plan.interface import AxisPlan
+from ..plan.stream import SkidPlan
+from .skid import SkidBuffer
 
 __all__ = ["AxisTop"]
 
@@ -51,11 +53,15 @@ class AxisTop(wiring.Component):
         m.d.comb += [cd.clk.eq(self.ap_clk), cd.rst.eq(~self.ap_rst_n)]
         m.submodules.core = core = self.core
         m.submodules.flags = flags = SyncFIFO(width=1, depth=p.flag_depth)
+        m.submodules.in_skid = in_skid = SkidBuffer(SkidPlan(p.beat_bits))
+        m.submodules.out_skid = out_skid = SkidBuffer(SkidPlan(p.out_bits + 1))
+        wiring.connect(m, in_skid.o, core.i)
+        feed = in_skid.i  # the framing below feeds the core through the input slice
 
         count = Signal(range(p.beats))  # beats of the current image fed to the core
         last = count == p.beats - 1
         room = ~last | flags.w_rdy  # an image's last beat needs a place for its error bit
-        fed = core.i.valid & core.i.ready
+        fed = feed.valid & feed.ready
         tlast = self.s_axis_tlast
         with m.If(fed):
             m.d.sync += count.eq(Mux(last, 0, count + 1))
@@ -63,16 +69,16 @@ class AxisTop(wiring.Component):
 
         with m.FSM(name="framing"):
             with m.State("PASS"):
-                m.d.comb += [core.i.payload.eq(self.s_axis_tdata[:p.beat_bits]),
-                             core.i.valid.eq(self.s_axis_tvalid & room),
-                             self.s_axis_tready.eq(core.i.ready & room),
+                m.d.comb += [feed.payload.eq(self.s_axis_tdata[:p.beat_bits]),
+                             feed.valid.eq(self.s_axis_tvalid & room),
+                             self.s_axis_tready.eq(feed.ready & room),
                              flags.w_data.eq(~tlast)]
                 with m.If(fed & last & ~tlast):
                     m.next = "DROP"
                 with m.Elif(fed & ~last & tlast):
                     m.next = "PAD"
             with m.State("PAD"):  # the image ended early: zeros up to its last beat
-                m.d.comb += [core.i.payload.eq(0), core.i.valid.eq(room), flags.w_data.eq(1)]
+                m.d.comb += [feed.payload.eq(0), feed.valid.eq(room), flags.w_data.eq(1)]
                 with m.If(fed & last):
                     m.next = "PASS"
             with m.State("DROP"):  # the image ran long: take and drop beats up to a tlast
@@ -81,9 +87,12 @@ class AxisTop(wiring.Component):
                     m.next = "PASS"
 
         pad = p.m_tdata_bits - p.out_bits - 1
-        m.d.comb += [self.m_axis_tdata.eq(Cat(core.o.payload, flags.r_data, C(0, pad))),
-                     self.m_axis_tvalid.eq(core.o.valid),
-                     core.o.ready.eq(self.m_axis_tready),
-                     flags.r_en.eq(core.o.valid & self.m_axis_tready),
+        m.d.comb += [out_skid.i.payload.eq(Cat(core.o.payload, flags.r_data)),
+                     out_skid.i.valid.eq(core.o.valid),
+                     core.o.ready.eq(out_skid.i.ready),
+                     flags.r_en.eq(core.o.valid & out_skid.i.ready),
+                     self.m_axis_tdata.eq(Cat(out_skid.o.payload, C(0, pad))),
+                     self.m_axis_tvalid.eq(out_skid.o.valid),
+                     out_skid.o.ready.eq(self.m_axis_tready),
                      self.m_axis_tlast.eq(1)]
         return m
