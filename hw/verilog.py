@@ -163,11 +163,11 @@ def _cell(kind, lines, widths, fresh):
         if len(a) < y_width:
             sigs["\\A"] = a.resized(y_width, a_signed)
         elif len(a) > y_width:  # widen the output instead, through a new wire
-            name, old_y = fresh(), conns["\\Y"]
+            name = fresh()
             widths[name] = len(a)
             low = _Sig([(name, i) for i in range(y_width)]).text()
             before.append(f"  wire width {len(a)} {name}\n")
-            extra.append(f"  connect {old_y} {low}\n")
+            extra.append(f"  connect {y_sig} {low}\n")
             conns["\\Y"] = name
             params["\\Y_WIDTH"] = str(len(a))
     else:
@@ -181,7 +181,7 @@ def _cell(kind, lines, widths, fresh):
             return [], [f"  connect {y_sig} {_Sig([bit] + ['0'] * (y_width - 1)).text()}\n"]
         if kind == "$eq" and zero and width > 1:  # Yosys prints a == 0 as !a: write !(|a) instead
             other, name = sigs["\\A" if zero[0] == "\\B" else "\\B"], fresh()
-            before += [f"  wire width 1 {name}\n", "  cell $reduce_or " + name.replace("$lintw$", "$lintc$") + "\n",
+            before += [f"  wire width 1 {name}\n", f"  cell $reduce_or {fresh()}\n",
                        "    parameter \\A_SIGNED 0\n", f"    parameter \\A_WIDTH {width}\n",
                        "    parameter \\Y_WIDTH 1\n", f"    connect \\A {other.text()}\n", f"    connect \\Y {name}\n",
                        "  end\n"]

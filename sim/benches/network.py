@@ -12,9 +12,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 
-
-def _ints(rows):
-    return [int.from_bytes(r.tobytes(), "little") for r in rows]
+from sim.benches import ints
 
 
 class Collector:
@@ -51,7 +49,7 @@ async def push(dut, images):
 @cocotb.test()
 async def network(dut):
     stim = np.load(os.environ["BITFOLD_BENCH_IN"])
-    images = _ints(stim["images"])
+    images = ints(stim["images"])
     burst = int(stim["burst"])
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     dut.img__valid.value = 0

@@ -10,6 +10,7 @@ import pytest
 
 from bitfold.cli import main
 from hw.errors import BitfoldError
+from rtlcheck import lint_clean
 
 pytestmark = [pytest.mark.verilator, pytest.mark.slow]
 
@@ -27,15 +28,6 @@ def sim_ok(capsys, run, *extra):
     assert r["rtl_accuracy"] == r["reference_accuracy"]
     assert abs(r["cycles_per_image"] - r["cycles_per_image_analytic"]) <= 0.01 * r["cycles_per_image_analytic"]
     return r
-
-
-def lint_clean(rtl_dir):
-    """The compiled Verilog has no Verilator -Wall warning beyond its waiver file's."""
-    from sim.lint import lint
-
-    man = json.loads((rtl_dir / "manifest.json").read_text())
-    r = lint(rtl_dir / man["verilog"], man["top"], rtl_dir / man["lint_waivers"])
-    assert r["warnings"] == 0, r["messages"]
 
 
 # the second design of a model is built with other popcounts: adder trees, or compressor trees

@@ -6,8 +6,8 @@ import numpy as np
 from hw.ir import interp
 from sim.stream import Gaps
 
-__all__ = ["pack", "unpack", "run", "simulate_clocked", "mvtu_case", "window_case", "jet_case", "mst_case",
-           "PopcountStream"]
+__all__ = ["lint_clean", "pack", "unpack", "run", "simulate_clocked", "mvtu_case", "window_case", "jet_case",
+           "mst_case", "PopcountStream"]
 
 
 def simulate_clocked(dut, testbench):
@@ -150,3 +150,15 @@ class PopcountStream:
                 return m
 
         return _PopcountStream()
+
+
+def lint_clean(rtl_dir):
+    """The Verilog compiled into ``rtl_dir`` (as its ``manifest.json`` names it) has no Verilator
+    -Wall warning beyond its waiver file's."""
+    import json
+
+    from sim.lint import lint
+
+    man = json.loads((rtl_dir / "manifest.json").read_text())
+    r = lint(rtl_dir / man["verilog"], man["top"], rtl_dir / man["lint_waivers"])
+    assert r["warnings"] == 0, r["messages"]

@@ -11,16 +11,9 @@ from bnn.models import build
 from hw.compile import FoldAuto, FoldParallel, compile_graph
 from hw.emit import write_design
 from hw.plan.interface import Interface
-from sim.lint import lint
+from rtlcheck import lint_clean
 
 pytestmark = [pytest.mark.verilator, pytest.mark.slow]
-
-
-def lint_clean(rtl_dir, top):
-    """Lint the compiled ``rtl_dir/<top>.v`` with its waivers; asserts there is no warning."""
-    r = lint(rtl_dir / f"{top}.v", top, rtl_dir / f"{top}.vlt")
-    assert r["warnings"] == 0, r["messages"]
-    return r
 
 
 @pytest.mark.parametrize("model,fold", [
@@ -37,9 +30,9 @@ def test_zoo_verilog_lints_clean(model, fold, tmp_path):
     onnx = export_qonnx_model(net, shape, tmp_path / "model.onnx", {"model": model, "model_config": net.config})
     plan = compile_graph(lower_to_ir(onnx), fold).plan
     write_design(plan, tmp_path, "zoo_top", Interface.AXIS)
-    lint_clean(tmp_path, "zoo_top")
+    lint_clean(tmp_path)
     if model == "tfc":  # the bare stream core too (the same units, other top-level ports)
         stream = tmp_path / "stream"
         stream.mkdir()
         write_design(plan, stream, "zoo_stream", Interface.STREAM)
-        lint_clean(stream, "zoo_stream")
+        lint_clean(stream)
