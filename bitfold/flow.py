@@ -6,6 +6,7 @@ Both end the same way: the QONNX file is imported into the IR, streamlined, chec
 
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -270,7 +271,20 @@ def _training(path):
             "seed": c.get("train", {}).get("seed"), "mst_lambda": c.get("mst", {}).get("lambda", 0.0)}
 
 
-def zoo_runs(models, root="build", epochs=None, progress=False) -> dict:
-    """``{model: run folder}`` under ``root``: each model trained with seed 0 (see
-    :func:`trained_run`). Used by the notebooks."""
-    return {model: trained_run(model, Path(root) / model, epochs, progress=progress) for model in models}
+def runs_root() -> Path:
+    """Where the notebooks keep their zoo runs: ``$BITFOLD_NB_RUNS`` if set, else the ``build/``
+    folder of the checkout bitfold runs from (whichever folder Jupyter was started in), else
+    ``./build`` for an installed package."""
+    if os.environ.get("BITFOLD_NB_RUNS"):
+        return Path(os.environ["BITFOLD_NB_RUNS"])
+    repo = Path(__file__).resolve().parents[1]
+    if (repo / "pyproject.toml").is_file() and (repo / "notebooks").is_dir():
+        return repo / "build"
+    return Path("build").resolve()
+
+
+def zoo_runs(models, root=None, epochs=None, progress=False) -> dict:
+    """``{model: run folder}`` under ``root`` (default :func:`runs_root`): each model trained with
+    seed 0 (see :func:`trained_run`). Used by the notebooks."""
+    root = runs_root() if root is None else Path(root)
+    return {model: trained_run(model, root / model, epochs, progress=progress) for model in models}

@@ -43,6 +43,9 @@ RESULT_KINDS = {"check.json": "check", "rtl/manifest.json": "manifest", "sim/sim
 FAMILIES = ("xc7", "ice40", "ecp5")
 for _fam in FAMILIES:
     RESULT_KINDS[f"synth/{_fam}.json"] = "synth"
+BOARDS = ("ulx3s", "orangecrab", "icebreaker")  # bitfold.deploy.BOARDS
+for _board in BOARDS:
+    RESULT_KINDS[f"board/{_board}/deploy.json"] = "deploy"
 
 
 def bytes_digest(data: bytes) -> str:
@@ -133,6 +136,8 @@ def refresh_command(run, rel: str) -> str:
         return f"bitfold synth {run} --family {Path(rel).stem}"
     if rel.startswith("report"):
         return f"bitfold report {run}"
+    if rel.startswith("board/"):
+        return f"bitfold deploy {run} --board {Path(rel).parent.name}"
     return f"bitfold train/import --out {run} --force"
 
 
@@ -223,7 +228,8 @@ def status(run_path) -> dict:
     return {rel: result_status(run_path, rel, seen) for rel in RESULT_KINDS}
 
 
-DESIGN_RESULTS = ("sim/sim.json", *(f"synth/{f}.json" for f in FAMILIES), "report/report.json")
+DESIGN_RESULTS = ("sim/sim.json", *(f"synth/{f}.json" for f in FAMILIES), "report/report.json",
+                  *(f"board/{b}/deploy.json" for b in BOARDS))
 
 
 def invalidate(run_path, results=DESIGN_RESULTS) -> list:
@@ -236,11 +242,11 @@ def invalidate(run_path, results=DESIGN_RESULTS) -> list:
         if rel not in results or st.state not in ("stale", "invalid"):
             continue
         folder = (run_path / rel).parent
-        if rel == "report/report.json":  # one folder: renamed aside in one step, then deleted
-            aside = run_path / f".report.stale.{os.getpid()}"
+        if rel == "report/report.json" or rel.startswith("board/"):  # a folder of one result's files:
+            aside = folder.with_name(f".{folder.name}.stale.{os.getpid()}")  # renamed aside in one step
             os.rename(folder, aside)
             shutil.rmtree(aside, ignore_errors=True)
-            removed.append("report/")
+            removed.append(f"{folder.relative_to(run_path)}/")
             continue
         extra = [folder / name for name in (st.doc or {}).get("provenance", {}).get("outputs", {})]
         if rel == "sim/sim.json":

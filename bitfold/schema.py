@@ -21,7 +21,7 @@ __all__ = ["SCHEMAS", "VERSIONS", "schema", "validate", "parse_json", "read_json
 
 FOLDER = Path(__file__).with_name("schemas")
 VERSIONS = {"ir": 1, "manifest": 1, "report": 1, "check": 1, "sim": 1, "synth": 1, "config": 1, "fold": 1,
-            "metrics": 1, "calibration": 1}
+            "metrics": 1, "calibration": 1, "deploy": 1}
 SCHEMAS = tuple(VERSIONS)
 
 

@@ -8,7 +8,7 @@ that is damaged or was edited is an error naming it.
 
 from hw.errors import BitfoldError
 
-from .provenance import FAMILIES, status
+from .provenance import BOARDS, FAMILIES, status
 from .runs import open_run
 
 __all__ = ["summarize"]
@@ -58,6 +58,13 @@ def summarize(path, results=None) -> dict:
             entry["fmax_mhz"] = syn["fmax_mhz"]
             entry["images_per_s_at_fmax"] = syn.get("images_per_s_at_fmax")
         out.setdefault("resources", {})[fam] = entry
+    for b in BOARDS:
+        dep = fresh.get(f"board/{b}/deploy.json")
+        if dep:
+            out.setdefault("boards", {})[b] = {
+                "bitstream": f"board/{b}/{dep['bitstream']}", "fmax_mhz": dep["fmax_mhz"],
+                "clock_mhz": dep["clock_mhz"],
+                "link_images_per_s": dep.get("link_images_per_s"), "program": dep["program"]}
     mism = [out.get(k) for k in ("mismatches_torch", "mismatches_qonnx", "mismatches_rtl")]
     out["bit_exact"] = all(m in (0, None) for m in mism) and any(m == 0 for m in mism)
     return out

@@ -15,7 +15,7 @@ from ..families import family
 from ..io import atomic_write_json, publish_dir, temp_dir
 from .yosys import _tool
 
-__all__ = ["place_and_route", "critical_path", "where", "ROUTER", "NOMINAL_MHZ"]
+__all__ = ["place_and_route", "critical_path", "where", "overflow", "achieved_fmax", "ROUTER", "NOMINAL_MHZ"]
 
 # router2 routes the demo's sfc on ECP5-85k in 3 minutes where router1 took 15 (Fmax within 10%).
 # Aiming at a clock turns on its timing-driven rip-up, which re-routes the nets of paths that miss
@@ -31,6 +31,21 @@ _NO_FIT = re.compile(r"(no BELs remaining|Unable to place cell|Unable to find a 
                      r"exceeds|too many|Design uses)", re.I)
 _UTIL = re.compile(r"^\s*(?:Info:)?\s*(\S+):\s+(\d+)/\s*(\d+)\s+\d+%")
 
+
+
+def overflow(text: str) -> str | None:
+    """What a place-and-route log says did not fit: the resources used beyond the device's (``it
+    needs ...``), or else nextpnr's own placement error; None when it says neither."""
+    over = [f"{m.group(1)} {m.group(2)} of {m.group(3)}" for m in map(_UTIL.match, text.splitlines())
+            if m and int(m.group(2)) > int(m.group(3))]
+    if over:
+        return f"it needs {', '.join(dict.fromkeys(over))}"
+    return next((line.strip() for line in text.splitlines() if _NO_FIT.search(line)), None)
+
+
+def achieved_fmax(report: dict) -> float | None:
+    """The lowest Fmax nextpnr's report gives over its clocks (None without a clock)."""
+    return min((c["achieved"] for c in report.get("fmax", {}).values()), default=None)
 
 def place_and_route(netlist: str, family_name: str, device: str | None, cache_dir,
                     freq_mhz: float | None = None, seed: int = 1) -> dict:
@@ -74,17 +89,14 @@ def place_and_route(netlist: str, family_name: str, device: str | None, cache_di
             shutil.rmtree(failed, ignore_errors=True)
             os.replace(work, failed)  # kept for its log
             log = failed / "nextpnr.log"
-            over = [f"{m.group(1)} {m.group(2)} of {m.group(3)}" for m in map(_UTIL.match, text.splitlines())
-                    if m and int(m.group(2)) > int(m.group(3))]
-            fit = [line.strip() for line in text.splitlines() if _NO_FIT.search(line)]
-            if over or fit:
-                what = f"it needs {', '.join(dict.fromkeys(over))}" if over else fit[0]
+            what = overflow(text)
+            if what:
                 raise BitfoldError(f"the design does not fit {family_name} {device}: {what} (full log: {log}); "
                                    f"try a larger --device ({', '.join(fam.devices)}) or a more folded design")
             tail = "\n".join(text.strip().splitlines()[-12:])
             raise BitfoldError(f"nextpnr failed on {family_name} {device} (full log: {log}):\n{tail}")
         rep = json.loads(report.read_text())
-        fmax = min((c["achieved"] for c in rep.get("fmax", {}).values()), default=None)
+        fmax = achieved_fmax(rep)
         used = {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")}
         result = {"family": family_name, "device": device, "fmax_mhz": round(fmax, 2) if fmax else None,
                   "utilization": used, "seconds": round(seconds, 1), "target_mhz": freq, "rip_up": rip_up,
