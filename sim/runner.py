@@ -66,8 +66,10 @@ def verilator_bin() -> Path:
 
 
 # The objects every Verilated model links that do not depend on the design: Verilator's runtime
-# (compiled -Os with the trace flags) and cocotb's main (compiled at the model's -O level).
-RUNTIME_OBJECTS = ("verilated.o", "verilated_dpi.o", "verilated_vpi.o", "verilated_threads.o", "verilator.o")
+# (compiled -Os with the trace flags). Not cocotb's main (verilator.o): it includes the model's
+# header and allocates the model with the size that header gives, which depends on the top's ports
+# (reused from a design with fewer ports, it overran the heap: "double free or corruption").
+RUNTIME_OBJECTS = ("verilated.o", "verilated_dpi.o", "verilated_vpi.o", "verilated_threads.o")
 
 
 @cache
