@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 from amaranth import Module
-from amaranth.lib import wiring
-from amaranth.lib.wiring import Out
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
 
 import rtlcheck
 from hw.plan import GatherPlan
@@ -25,6 +25,24 @@ class _Count(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.d.sync += self.o.eq(self.o + 1)
+        return m
+
+
+class _WideGather(wiring.Component):
+    """A Gather with 64 constant outputs besides its streams: a model class far larger than
+    :class:`_Count`'s."""
+
+    def __init__(self):
+        self.gather = Gather(GatherPlan(8, 3))
+        super().__init__({"i": In(stream.Signature(8)), "o": Out(stream.Signature(24)),
+                          **{f"tie{k}": Out(1) for k in range(64)}})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.gather = self.gather
+        wiring.connect(m, wiring.flipped(self.i), self.gather.i)
+        wiring.connect(m, self.gather.o, wiring.flipped(self.o))
+        m.d.comb += [getattr(self, f"tie{k}").eq(k & 1) for k in range(64)]
         return m
 
 
@@ -49,5 +67,5 @@ def test_runtime_objects_built_once_reused_and_rebuilt_when_broken(tmp_path, mon
     # a model linked from the kept objects simulates like any other (cocotb's main, which sizes the
     # model from its header, is compiled for each design)
     beats = np.random.default_rng(1).integers(0, 2**8, 12).tolist()
-    out = rtlcheck.run(Gather(GatherPlan(8, 3)), beats, 4, backend="verilator", tmp_path=tmp_path / "sim", seed=3)
+    out = rtlcheck.run(_WideGather(), beats, 4, backend="verilator", tmp_path=tmp_path / "sim", seed=3)
     assert out == rtlcheck.pack(np.array(beats).reshape(4, 3), 8)
