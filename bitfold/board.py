@@ -13,8 +13,6 @@ import time
 from hw.errors import BitfoldError
 from hw.plan.board import IMAGE, RESULT, BridgePlan, UartPlan
 
-from .runs import open_run
-
 __all__ = ["image_frame", "read_result", "exchange", "simulate_board", "judge", "board_run", "SIM_DIVISOR"]
 
 SIM_DIVISOR = 4  # clock cycles per UART bit in the simulated board: the fastest the UART allows
@@ -136,28 +134,17 @@ def board_run(path, board_name: str | None = None, port: str | None = None, imag
     """Stream the first ``images`` test images (default all) of a run through the board on ``port``
     (its build's UART settings from ``board/<board>/deploy.json``), or with ``simulate`` through
     the board top under Verilator, and compare every result with the IR reference."""
-    from hw.emit import plan_of
-    from hw.io import file_lock
     from hw.ir import interp
     from hw.plan.board import bridge_plan
-    from hw.plan.interface import AxisPlan
 
     from .check import inputs_for
-    from .runs import compiled
+    from .deploy import axis_core
 
     if simulate == (port is not None):
         raise BitfoldError("give --port (a board) or --simulate (the simulated board top), one of them",
                            where="--port")
-    run = open_run(path)
-    with file_lock(run.path, shared=True):
-        comp = compiled(run)
-    graph, man = comp.graph, comp.manifest
-    plan = plan_of(graph, man)
-    if man.get("interface") != "axis" or not man.get("axis"):
-        raise BitfoldError(f"{run.path}: the board top needs the AXI4-Stream core; compile with "
-                           f"`bitfold compile {run.path} --interface axis` (the default)", where=run.file("rtl"))
-    ax = man["axis"]
-    axis = AxisPlan(ax["beats"], plan.input.beat_bits, plan.output.beat_bits, ax["flag_depth"])
+    run, comp, plan, axis = axis_core(path)
+    graph = comp.graph
     if simulate:
         bridge = bridge_plan(axis, UartPlan(SIM_DIVISOR))
         where = "the simulated board top (Verilator)"

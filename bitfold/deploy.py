@@ -134,15 +134,11 @@ def _core_where(name: str, stages: dict) -> dict:
     return {"stage": name.split(".", 1)[0] if "." in name else None, "layer": None}
 
 
-def deploy_run(path, board_name: str, baud: int = DEFAULT_BAUD, clock_mhz: float | None = None,
-               progress: bool = True) -> dict:
-    """Build the bitstream of a compiled run for ``board_name``, clocked by the board's oscillator
-    or, with ``clock_mhz``, by a PLL from it; writes and returns ``RUN/board/<board>/deploy.json``."""
+def axis_core(path):
+    """A compiled run's AXI4-Stream core, as the board top takes it: ``(run, compiled, plan, axis
+    plan)``, or an error when the run was compiled with another interface."""
     from hw.emit import plan_of
-    from hw.rtl.board_top import BoardTop
-    from hw.synth.nextpnr import achieved_fmax, critical_path
 
-    b = board(board_name)
     run = open_run(path)
     with file_lock(run.path, shared=True):
         comp = compiled(run)
@@ -151,6 +147,20 @@ def deploy_run(path, board_name: str, baud: int = DEFAULT_BAUD, clock_mhz: float
         raise BitfoldError(f"{run.path}: the board top needs the AXI4-Stream core; compile with "
                            f"`bitfold compile {run.path} --interface axis` (the default)", where=run.file("rtl"))
     plan = plan_of(comp.graph, man)
+    ax = man["axis"]
+    return run, comp, plan, AxisPlan(ax["beats"], plan.input.beat_bits, plan.output.beat_bits, ax["flag_depth"])
+
+
+def deploy_run(path, board_name: str, baud: int = DEFAULT_BAUD, clock_mhz: float | None = None,
+               progress: bool = True) -> dict:
+    """Build the bitstream of a compiled run for ``board_name``, clocked by the board's oscillator
+    or, with ``clock_mhz``, by a PLL from it; writes and returns ``RUN/board/<board>/deploy.json``."""
+    from hw.rtl.board_top import BoardTop
+    from hw.synth.nextpnr import achieved_fmax, critical_path
+
+    b = board(board_name)
+    run, comp, plan, axis = axis_core(path)
+    man = comp.manifest
     fit = _fit(b, plan)
     plat = b.make_platform()
     osc_hz = plat.default_clk_frequency
@@ -161,8 +171,6 @@ def deploy_run(path, board_name: str, baud: int = DEFAULT_BAUD, clock_mhz: float
         pll = pll_plan(b.family, osc_hz, clock_mhz * 1e6)
     clock_hz = pll.out_hz if pll else osc_hz
     uart = uart_plan(clock_hz, baud)
-    ax = man["axis"]
-    axis = AxisPlan(ax["beats"], plan.input.beat_bits, plan.output.beat_bits, ax["flag_depth"])
     bridge = bridge_plan(axis, uart)
 
     out_dir = run.file(f"board/{b.name}")
