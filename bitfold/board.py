@@ -75,7 +75,8 @@ def simulate_board(run, comp, bridge: BridgePlan, frames, timeout_cycles: int = 
         design = work / "design.v"  # one file for the build cache key: the board top + the emitted RTL
         design.write_text(verilog.convert(top, name="bitfold_board_sim", emit_src=False) + "\n" + comp.verilog)
         with file_lock(run.path, shared=True):
-            build_dir = runner.build(design, "bitfold_board_sim", sim_dir / "cache")
+            build_dir = runner.build(design, "bitfold_board_sim", sim_dir / "cache",
+                                     cycles=len(frames) * bridge.cycles_per_image)
         stim, out = work / "stimulus.npz", work / "result.npz"
         np.savez(stim, frames=np.array([np.frombuffer(f, dtype=np.uint8) for f in frames]), beats=bridge.beats,
                  s_bytes=bridge.s_bytes, m_bytes=bridge.m_bytes, divisor=bridge.uart.divisor,

@@ -68,9 +68,11 @@ def cmd_train(args):
 
     r = train_run(args.model, args.out, dataset=args.dataset, epochs=args.epochs, seed=args.seed,
                   input_bits=args.input_bits, force=args.force, progress=not args.json,
-                  mst_lambda=args.mst_lambda, mst_depth=args.mst_depth)
+                  mst_lambda=args.mst_lambda, mst_depth=args.mst_depth, train_images=args.train_images)
+    subset = "" if r["train_images"] is None else f" (its first {r['train_images']} training images)"
     _emit(args, r, lambda r: print(
-        f"trained {r['model']} on {r['dataset']} for {r['epochs']} epochs in {r['train_s']:.1f} s: "
+        f"trained {r['model']} on {r['dataset']}{subset}"
+        f" for {r['epochs']} epochs in {r['train_s']:.1f} s: "
         f"test accuracy {_pct(r['test_accuracy'])}; run folder {r['run']}"))
     return 0
 
@@ -391,6 +393,8 @@ def build_parser():
                    help="1 = binarized input, k = k-bit unsigned (default: the model's, 1 for tfc/sfc/lfc, else 8)")
     s.add_argument("--mst-lambda", type=float, help="weight of the MST regularizer (default: the model's; 0 = off)")
     s.add_argument("--mst-depth", type=int, help="depth bound of the trained MST schedules")
+    s.add_argument("--train-images", type=int, metavar="N",
+                   help="train on the first N images of the training split only (a quick run; default: all)")
     s.add_argument("--out", required=True, help="run folder, e.g. build/sfc")
     s.add_argument("--force", action="store_true", help="replace an existing run folder")
 

@@ -136,8 +136,9 @@ def load_torch_model(run):
 
 def train_run(model: str, out, dataset: str | None = None, epochs: int | None = None, seed: int = 0,
               input_bits: int | None = None, force: bool = False, progress: bool = True,
-              mst_lambda: float | None = None, mst_depth: int | None = None) -> dict:
-    """Train zoo ``model`` and write a run folder at ``out``; returns a summary dict."""
+              mst_lambda: float | None = None, mst_depth: int | None = None, train_images: int | None = None) -> dict:
+    """Train zoo ``model`` and write a run folder at ``out``; returns a summary dict. With
+    ``train_images``, on the first that many images of the training split only (a quick run)."""
     import torch
 
     from bnn import data
@@ -158,6 +159,8 @@ def train_run(model: str, out, dataset: str | None = None, epochs: int | None = 
                            where="--mst-lambda")
     if mst_depth is not None and mst_depth < 1:
         raise BitfoldError(f"--mst-depth must be at least 1, not {mst_depth}", where="--mst-depth")
+    if train_images is not None and train_images < 1:
+        raise BitfoldError(f"--train-images must be at least 1, not {train_images}", where="--train-images")
     test = data.load(dataset, "test")  # fails early (missing data) before any folder is touched
     torch.manual_seed(seed)  # the initial weights are part of "same seed, same result"
     net = build(model, in_shape=test.shape, classes=test.classes, input_bits=input_bits)
@@ -167,7 +170,7 @@ def train_run(model: str, out, dataset: str | None = None, epochs: int | None = 
     if mst_depth is not None:
         mst["depth"] = mst_depth
     cfg = TrainConfig(epochs=epochs, seed=seed, mst_lambda=mst.get("lam", 0.0), mst_every=mst.get("every", 50),
-                      mst_depth=mst.get("depth"))
+                      mst_depth=mst.get("depth"), train_images=train_images)
     with new_run(out, force=force) as tmp:
         t0 = time.perf_counter()
         history = train(net, dataset, cfg, progress=progress)
@@ -181,7 +184,7 @@ def train_run(model: str, out, dataset: str | None = None, epochs: int | None = 
             "dataset": dataset,
             "model_config": net.config,
             "train": {"epochs": epochs, "seed": seed, "batch_size": cfg.batch_size, "lr": cfg.lr,
-                      "seconds": round(train_s, 2)},
+                      "seconds": round(train_s, 2), "images_limit": train_images},
             "thresholds_centered": adjusted,
         }
         torch.save(net.state_dict(), tmp / MODEL_FILE)
@@ -199,7 +202,7 @@ def train_run(model: str, out, dataset: str | None = None, epochs: int | None = 
         atomic_write_text(tmp / IR_FILE, graph.to_json())
         atomic_write_json(tmp / CONFIG_FILE, config)
     return {"run": str(out), "model": model, "dataset": dataset, "epochs": epochs, "seed": seed,
-            "test_accuracy": accuracy, "train_s": round(train_s, 2)}
+            "train_images": train_images, "test_accuracy": accuracy, "train_s": round(train_s, 2)}
 
 
 def import_run(file, out, dataset: str | None = None, force: bool = False) -> dict:
@@ -239,9 +242,10 @@ def import_run(file, out, dataset: str | None = None, force: bool = False) -> di
 
 
 
-def trained_run(model, path, epochs=None, seed=0, mst_lambda=None, progress=False) -> Path:
+def trained_run(model, path, epochs=None, seed=0, mst_lambda=None, progress=False, train_images=None) -> Path:
     """The run folder ``path`` of zoo ``model`` trained for ``epochs`` (default: the model's) with
-    ``seed`` (and MST weight ``mst_lambda``), training it only when the folder holds another
+    ``seed`` (and MST weight ``mst_lambda``, on the first ``train_images`` training images if
+    given), training it only when the folder holds another
     training (training is deterministic: same settings, same model). Processes asking for the same
     folder at once take turns (a lock beside it): the later ones find it trained."""
     from bnn.models import defaults
@@ -249,11 +253,12 @@ def trained_run(model, path, epochs=None, seed=0, mst_lambda=None, progress=Fals
     path = Path(path)
     d = defaults(model)
     want = {"model": model, "epochs": d["epochs"] if epochs is None else epochs, "seed": seed,
-            "mst_lambda": d.get("mst", {}).get("lam", 0.0) if mst_lambda is None else float(mst_lambda)}
+            "mst_lambda": d.get("mst", {}).get("lam", 0.0) if mst_lambda is None else float(mst_lambda),
+            "train_images": train_images}
     with file_lock(path.parent / f".{path.name}.train.lock"):
         if _training(path) != want:
             train_run(model, path, epochs=want["epochs"], seed=seed, mst_lambda=mst_lambda, force=True,
-                      progress=progress)
+                      progress=progress, train_images=train_images)
     return path
 
 
@@ -267,8 +272,9 @@ def _training(path):
         c = read_json(path / CONFIG_FILE, "config")
     except BitfoldError:
         return None  # damaged: train again
-    return {"model": c.get("model"), "epochs": c.get("train", {}).get("epochs"),
-            "seed": c.get("train", {}).get("seed"), "mst_lambda": c.get("mst", {}).get("lambda", 0.0)}
+    t = c.get("train", {})
+    return {"model": c.get("model"), "epochs": t.get("epochs"), "seed": t.get("seed"),
+            "mst_lambda": c.get("mst", {}).get("lambda", 0.0), "train_images": t.get("images_limit")}
 
 
 def runs_root() -> Path:
@@ -283,8 +289,9 @@ def runs_root() -> Path:
     return Path("build").resolve()
 
 
-def zoo_runs(models, root=None, epochs=None, progress=False) -> dict:
+def zoo_runs(models, root=None, epochs=None, progress=False, train_images=None) -> dict:
     """``{model: run folder}`` under ``root`` (default :func:`runs_root`): each model trained with
     seed 0 (see :func:`trained_run`). Used by the notebooks."""
     root = runs_root() if root is None else Path(root)
-    return {model: trained_run(model, root / model, epochs, progress=progress) for model in models}
+    return {model: trained_run(model, root / model, epochs, progress=progress, train_images=train_images)
+            for model in models}

@@ -85,10 +85,11 @@ def sim_run(path, images=None, random=None, waves=False, progress=True) -> dict:
         design.write_text(harness.verilog() + "\n" + comp.verilog)
 
         t0 = time.perf_counter()
-        build_dir = runner.build(design, "bitfold_harness", sim_dir / "cache", waves=waves)
+        n = len(codes)
+        cycles = n * man["cycles_per_image"] + man["latency_cycles"]
+        build_dir = runner.build(design, "bitfold_harness", sim_dir / "cache", waves=waves, cycles=cycles)
         build_s = time.perf_counter() - t0
 
-        n = len(codes)
         burst = min(BURST, n)
         packed = np.array([np.frombuffer(v.to_bytes((inl.image_bits + 7) // 8, "little"), dtype=np.uint8)
                            for v in inl.images(codes)])

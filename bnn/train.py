@@ -26,6 +26,7 @@ class TrainConfig:
     mst_lambda: float = 0.0  # weight of the MST regularizer (bnn/mst.py); 0: none
     mst_every: int = 50
     mst_depth: int | None = None
+    train_images: int | None = None  # train on the first N images of the training split (None: all)
 
 
 def weight_bits(model) -> np.ndarray:
@@ -58,8 +59,9 @@ def train(model, dataset: str, cfg: TrainConfig, progress: bool = True):
     torch.use_deterministic_algorithms(True)
     train_set = data.load(dataset, "train")
     test_set = data.load(dataset, "test")
-    x_all = torch.from_numpy(data.as_float(train_set.images))
-    y_all = torch.from_numpy(train_set.labels)
+    n = len(train_set.labels) if cfg.train_images is None else min(cfg.train_images, len(train_set.labels))
+    x_all = torch.from_numpy(data.as_float(train_set.images[:n]))
+    y_all = torch.from_numpy(train_set.labels[:n])
     steps_per_epoch = math.ceil(len(y_all) / cfg.batch_size)
     total = cfg.epochs * steps_per_epoch
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

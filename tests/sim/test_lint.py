@@ -1,6 +1,7 @@
 """sim/lint.py: the compiled Verilog of every zoo model lints clean under Verilator -Wall with the
-waiver file written beside it (the jet and MST models, which need training to export, are linted
-where tests/bitfold/test_compile_sim.py compiles them)."""
+waiver file written beside it (the jet and MST models, which need training to export, and the fully
+parallel digits-mlp default, weights in logic, are linted where tests/bitfold/test_compile_sim.py
+compiles and simulates them: one compile of each)."""
 
 import pytest
 import torch
@@ -8,7 +9,7 @@ import torch
 from bitfold.flow import lower_to_ir
 from bnn.export import export_qonnx_model
 from bnn.models import build
-from hw.compile import FoldAuto, FoldParallel, compile_graph
+from hw.compile import FoldAuto, compile_graph
 from hw.emit import write_design
 from hw.plan.interface import Interface
 from rtlcheck import lint_clean
@@ -17,7 +18,6 @@ pytestmark = [pytest.mark.verilator, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("model,fold", [
-    ("digits-mlp", FoldParallel()),  # every layer unrolled, weights in logic
     ("tfc", FoldAuto(3000)),
     ("sfc", FoldAuto(3000)),
     ("lfc", FoldAuto(6000)),
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.verilator, pytest.mark.slow]
 ])
 def test_zoo_verilog_lints_clean(model, fold, tmp_path):
     torch.manual_seed(0)
-    shape = (1, 8, 8) if model == "digits-mlp" else (1, 28, 28)
+    shape = (1, 28, 28)
     net = build(model, in_shape=shape).eval()
     onnx = export_qonnx_model(net, shape, tmp_path / "model.onnx", {"model": model, "model_config": net.config})
     plan = compile_graph(lower_to_ir(onnx), fold).plan

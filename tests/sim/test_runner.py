@@ -46,26 +46,44 @@ class _WideGather(wiring.Component):
         return m
 
 
-def _build(width, tmp_path):
+def _design(width, tmp_path):
     from amaranth.back import verilog
 
     v = tmp_path / f"design{width}.v"
     v.write_text(verilog.convert(Gather(GatherPlan(width, 3)) if width else _Count(), name="top"))
-    b = runner.build(v, "top", tmp_path / "cache")
-    return json.loads((b / "bitfold-build.json").read_text())["runtime_reused"], runner.cxx_opt(v.stat().st_size)
+    return v
+
+
+def _build(width, tmp_path, cycles=None):
+    b = runner.build(_design(width, tmp_path), "top", tmp_path / "cache", cycles=cycles)
+    return json.loads((b / "bitfold-build.json").read_text())["runtime_reused"]
 
 
 def test_runtime_objects_built_once_reused_and_rebuilt_when_broken(tmp_path, monkeypatch):
     monkeypatch.setenv("BITFOLD_CACHE", str(tmp_path / "user"))
-    reused, opt = _build(0, tmp_path)  # the kept objects come from a model with fewer ports than the next ones
-    runtime = runner._runtime_dir(False, opt)
+    reused = _build(0, tmp_path)  # the kept objects come from a model with fewer ports than the next ones
+    runtime = runner._runtime_dir(False)
     assert not reused and sorted(p.name for p in runtime.iterdir()) == sorted(runner.RUNTIME_OBJECTS)
-    assert _build(6, tmp_path)[0]  # another design links the kept objects
+    assert _build(6, tmp_path, cycles=50)  # another design, built -O0 for a short simulation, links them
     (runtime / "verilated.o").write_bytes(b"not an object")  # damaged: the build compiles afresh and replaces it
-    assert not _build(7, tmp_path)[0]
+    assert not _build(7, tmp_path)
     assert (runtime / "verilated.o").read_bytes()[:4] == b"\x7fELF"
     # a model linked from the kept objects simulates like any other (cocotb's main, which sizes the
     # model from its header, is compiled for each design)
     beats = np.random.default_rng(1).integers(0, 2**8, 12).tolist()
     out = rtlcheck.run(_WideGather(), beats, 4, backend="verilator", tmp_path=tmp_path / "sim", seed=3)
     assert out == rtlcheck.pack(np.array(beats).reshape(4, 3), 8)
+
+
+def test_short_simulations_build_at_O0_and_any_O2_build_serves(tmp_path, monkeypatch):
+    monkeypatch.setenv("BITFOLD_CACHE", str(tmp_path / "user"))
+    small, large = 1000, runner.LARGE_VERILOG + 1
+    assert runner.cxx_opt(small) == runner.cxx_opt(small, runner.SHORT_SIMULATION) == "-O2"
+    assert runner.cxx_opt(small, runner.SHORT_SIMULATION - 1) == "-O0"
+    assert runner.cxx_opt(large) == runner.cxx_opt(large, 10**9) == "-O0"  # fully parallel: few cycles an image
+    v = _design(0, tmp_path)
+    short = runner.build(v, "top", tmp_path / "cache", cycles=10)
+    assert "-O0" in (short / "build.log").read_text() and "-O2" not in (short / "build.log").read_text()
+    long = runner.build(v, "top", tmp_path / "cache", cycles=10**6)
+    assert long != short and "-O2" in (long / "build.log").read_text()
+    assert runner.build(v, "top", tmp_path / "cache", cycles=10) == long  # faster to simulate: reused

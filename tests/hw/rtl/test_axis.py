@@ -52,6 +52,15 @@ def test_axis_manifest_and_header_name_the_ports():
     assert "module net_a(" in text and "ap_rst_n" in text.split("module net_a(")[1].splitlines()[0]
 
 
+def test_axis_top_of_a_whole_image_a_beat_has_no_zero_width_counter():
+    """One beat an image (a fully parallel dense net): the top counts no beats, so no
+    ``[-1:0]`` signal reaches the Verilog (lint's ASCRANGE)."""
+    plan = plan_graph(folded_net(24, target=1, in_bits=1, convs=(), dense=(8,)))
+    assert axis_plan(plan).beats == 1
+    text = emit_verilog(plan, "one_beat", Interface.AXIS)
+    assert "[-1:0]" not in text and "framing_state" in text
+
+
 @pytest.mark.verilator
 @pytest.mark.parametrize("seed,kw,target", [
     (21, dict(in_bits=8, convs=((3, 1, 0),)), 300),  # 8-bit pixels, one a beat
