@@ -264,10 +264,11 @@ def layer_luts(plan, names, families, cache):
     return out
 
 
-def lambda_curve(root, lambdas, epochs=None, seed=0) -> list:
+def lambda_curve(root, lambdas, epochs=None, seed=0, train_images=None) -> list:
     """The MST regularizer's trade-off: ``mst-cnv-mnist`` trained with each weight ``lambda`` (0 is
-    the plain ``cnv-mnist``) under ``root``; per point the test accuracy and the XNOR compression of
-    its binary layers with trees within the model's depth bound."""
+    the plain ``cnv-mnist``) under ``root`` (on the first ``train_images`` training images if given,
+    as :func:`~bitfold.flow.zoo_runs` was asked); per point the test accuracy and the XNOR
+    compression of its binary layers with trees within the model's depth bound."""
     from bnn.models import defaults
 
     from .flow import trained_run
@@ -280,7 +281,8 @@ def lambda_curve(root, lambdas, epochs=None, seed=0) -> list:
         # the plain and the default points are the zoo models themselves (shared with zoo_runs)
         model = "mst-cnv-mnist" if lam else "cnv-mnist"
         name = model if lam in (0, spec["lam"]) else f"{model}-lambda-{lam:g}"
-        path = trained_run(model, Path(root) / name, epochs, seed, mst_lambda=lam if lam else None)
+        path = trained_run(model, Path(root) / name, epochs, seed, mst_lambda=lam if lam else None,
+                           train_images=train_images)
         run = open_run(path)
         accuracy = read_json(run.file("metrics.json"), "metrics")["test_accuracy"]
         curve.append({"lambda": float(lam), "accuracy": accuracy,
