@@ -216,11 +216,11 @@ def test_ir_file_damaged_or_inconsistent(digits_run, tmp_path, capsys):
     assert err.endswith("the file is truncated or corrupt\n") and last_json(out)["where"] == str(ir)
 
     bad = json.loads(json.dumps(good))
-    bad["nodes"][2]["weights"]["array"]["shape"] = [64, 64]  # Gemm_0 is 128 x 64
+    bad["nodes"][2]["weights"]["array"]["shape"] = [64, 64]  # MatMul_0 is 128 x 64
     ir.write_text(json.dumps(bad))
     code, _, err = run_cli(capsys, "compile", run)
     assert code == 2
-    assert err == (f"bitfold compile: error: {ir}: IR check failed: node Gemm_0 (Dense): weights (64, 64) do not "
+    assert err == (f"bitfold compile: error: {ir}: IR check failed: node MatMul_0 (Dense): weights (64, 64) do not "
                    "map input (64,) to output (128,)\n")
 
     bad = json.loads(json.dumps(good))
@@ -250,14 +250,14 @@ def test_ir_file_damaged_or_inconsistent(digits_run, tmp_path, capsys):
 
 def test_fold_file_with_a_wrong_type(digits_run, tmp_path, capsys):
     fold = tmp_path / "fold.json"
-    fold.write_text(json.dumps({"Gemm_0": {"pe": "2", "simd": 64}, "Gemm_1": {"pe": 1}, "Gemm_2": {"pe": 1}}))
+    fold.write_text(json.dumps({"MatMul_0": {"pe": "2", "simd": 64}, "MatMul_1": {"pe": 1}, "MatMul_2": {"pe": 1}}))
     import shutil
 
     run = tmp_path / "dm"
     shutil.copytree(digits_run, run)
     code, out, err = run_cli(capsys, "compile", run, "--fold", fold, "--json")
     assert code == 2
-    assert err == (f"bitfold compile: error: {fold}: Gemm_0.pe: expected an integer, found the string \"2\" "
+    assert err == (f"bitfold compile: error: {fold}: MatMul_0.pe: expected an integer, found the string \"2\" "
                    "(schema fold-1)\n")
     assert last_json(out)["where"] == str(fold)
 

@@ -63,11 +63,11 @@ def test_pe_simd_one_and_user_fold_file(digits_run, tmp_path, capsys):
     run = tmp_path / "dm"
     shutil.copytree(digits_run, run)
     fold = tmp_path / "fold.json"
-    fold.write_text(json.dumps({n: {"pe": 1, "simd": 1} for n in ("Gemm_0", "Gemm_1", "Gemm_2")}))
+    fold.write_text(json.dumps({n: {"pe": 1, "simd": 1} for n in ("MatMul_0", "MatMul_1", "MatMul_2")}))
     code, comp, err = cli(capsys, "compile", run, "--fold", fold, "--json")
     assert code == 0, err
     assert {x["name"]: (x["pe"], x["simd"]) for x in comp["layers"] if x["pe"]} == {
-        "Gemm_0": (1, 1), "Gemm_1": (1, 1), "Gemm_2": (1, 1)}
+        "MatMul_0": (1, 1), "MatMul_1": (1, 1), "MatMul_2": (1, 1)}
     assert comp["cycles_per_image"] == 128 * 128  # the slowest layer sets the rate
     sim_ok(capsys, run, "--images", 12)
 
@@ -138,9 +138,9 @@ def test_hardware_bad_inputs(digits_run, tmp_path, capsys, monkeypatch):
     assert err == f"bitfold sim: error: {run}: no compiled RTL (rtl/manifest.json); run `bitfold compile {run}` first\n"
     fold = tmp_path / "fold.json"
     ones = {"pe": 1, "simd": 1}
-    fold.write_text(json.dumps({"Gemm_0": {"pe": 3, "simd": 1}, "Gemm_1": ones, "Gemm_2": ones}))
+    fold.write_text(json.dumps({"MatMul_0": {"pe": 3, "simd": 1}, "MatMul_1": ones, "MatMul_2": ones}))
     code, _, err = cli(capsys, "compile", run, "--fold", fold)
-    assert code == 2 and err == ("bitfold compile: error: layer Gemm_0: PE=3 does not divide its 128 outputs; "
+    assert code == 2 and err == ("bitfold compile: error: layer MatMul_0: PE=3 does not divide its 128 outputs; "
                                  "valid PE: 1, 2, 4, 8, 16, 32, 64, 128\n")
     code, _, err = cli(capsys, "compile", run, "--target-cycles", 0)
     assert code == 2 and err == "bitfold compile: error: target cycles must be a positive integer, not 0\n"
@@ -182,7 +182,7 @@ def test_mst_convolutions_built_as_mst_units(trained, tmp_path, capsys):
     assert all(x["mst"]["xnors_per_position"] < x["mst"]["plain_xnors_per_position"] for x in convs)
     dense = next(x for x in comp["layers"] if x["op"] == "Dense" and x["mst"])
     assert not dense["mst"]["built"] and dense["note"].startswith("MST schedule not used")
-    sim_ok(capsys, run, "--images", 200)
+    sim_ok(capsys, run, "--images", 64)  # 64 x 1,408 cycles: a short simulation, built at -O0 (44 s, not 77)
     lint_clean(run / "rtl")
 
 
@@ -199,8 +199,9 @@ def test_mst_dense_layer_at_several_depth_bounds(tmp_path, capsys):
     config = json.loads((run / "config.json").read_text())
     assert config["mst"] == {"depth_bound": 3, "lambda": 0.5}
     fold = tmp_path / "fold.json"  # only the scheduled layer unrolled: the MST unit; the others folded
-    fold.write_text(json.dumps({"Gemm_0": {"pe": 8, "simd": 16}, "Gemm_1": {"pe": 128, "simd": 128, "mode": "constant"},
-                                "Gemm_2": {"pe": 2, "simd": 32}}))
+    fold.write_text(json.dumps({"MatMul_0": {"pe": 8, "simd": 16},
+                                "MatMul_1": {"pe": 128, "simd": 128, "mode": "constant"},
+                                "MatMul_2": {"pe": 2, "simd": 32}}))
 
     def mst_layers(layers):
         return [x for x in layers if x.get("mst")]
@@ -211,13 +212,13 @@ def test_mst_dense_layer_at_several_depth_bounds(tmp_path, capsys):
     for bound, want in ((None, 3), ("off", None)):
         plan = compile_graph(graph, fold_choice(fold), mst_choice(bound)).plan
         layers = mst_layers(manifest(plan, "t")["layers"])
-        assert not layers if want is None else [x["name"] for x in layers] == ["Gemm_1"]
+        assert not layers if want is None else [x["name"] for x in layers] == ["MatMul_1"]
         assert all(x["mst"]["built"] and x["mst"]["depth"] <= want for x in layers)
     # fresh trees of depth <= 1: compiled and simulated
     code, comp, err = cli(capsys, "compile", run, "--fold", fold, "--json", "--mst", "1")
     assert code == 0, err
     (layer,) = mst_layers(comp["layers"])
-    assert layer["name"] == "Gemm_1" and layer["mst"]["built"] and layer["mst"]["depth"] <= 1
+    assert layer["name"] == "MatMul_1" and layer["mst"]["built"] and layer["mst"]["depth"] <= 1
     assert layer["mst"]["xnors_per_position"] < 128 * 128
     sim_ok(capsys, run, "--images", 100)
     code, _, err = cli(capsys, "compile", run, "--mst", "deep")
