@@ -1,7 +1,7 @@
 """sim/lint.py: the compiled Verilog of every zoo model lints clean under Verilator -Wall with the
-waiver file written beside it (the jet and MST models, which need training to export, and the fully
-parallel digits-mlp default, weights in logic, are linted where tests/bitfold/test_compile_sim.py
-compiles and simulates them: one compile of each)."""
+waiver file written beside it (the jet and MST models, which need training to export, digits-mlp,
+and a fully parallel design with its weights in logic (imported pynq-fc) are linted where
+tests/bitfold/test_compile_sim.py compiles and simulates them: one compile of each)."""
 
 import pytest
 import torch
