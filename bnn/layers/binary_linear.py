@@ -10,7 +10,7 @@ class BinaryLinear(QuantLinear):
     """Fully connected layer with binary weights ±1 and no bias.
 
     On ±1 inputs it computes ``dot = 2 * popcount(XNOR(x, w)) - K``; on k-bit inputs
-    ``sum_{w=+1} x - sum_{w=-1} x``. Exports as ``BipolarQuant`` (the weights) + ``Gemm``.
+    ``sum_{w=+1} x - sum_{w=-1} x``. Exports as ``BipolarQuant`` (the weights) + ``MatMul``.
     """
 
     def __init__(self, in_features: int, out_features: int):
