@@ -108,10 +108,10 @@ def export_qonnx_model(model, in_shape, path, config: dict | None = None) -> Pat
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.onnx"
-        # the exporter narrates on stdout; keep `--json` output clean
         # TorchScript, not torch.export (dynamo): the same IR, up to the layer names (MatMul_i and
         # Flatten_i where dynamo gives Gemm_i and Reshape_i), in a tenth of the time (cnv-mnist:
-        # 1 s against 11 s). Import takes what either writes (tests/hw/ir/test_from_qonnx.py).
+        # 1 s against 11 s); import takes what either writes (tests/bnn/test_export.py). The
+        # exporter narrates on stdout; keep `--json` output clean.
         with contextlib.redirect_stdout(io.StringIO()):
             export_qonnx(model, input_t=torch.zeros(1, *in_shape), export_path=str(raw), dynamo=False)
         wrapped = cleanup_model(ModelWrapper(str(raw)))

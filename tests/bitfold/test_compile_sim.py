@@ -30,23 +30,22 @@ def sim_ok(capsys, run, *extra):
     return r
 
 
-# the second design of an MNIST model simulates this many images: a short simulation (under
-# sim.runner.SHORT_SIMULATION cycles at 5,000 cycles an image), built at -O0
-SECOND_DESIGN_IMAGES = 16
 # the second design of a model is built with other popcounts: adder trees, or compressor trees
 # scheduled for another family's LUTs
 OTHER_POPCOUNT = {"digits-mlp": ("compressor", "ice40"), "tfc": ("tree", "xc7"), "cnv-mnist": ("compressor", "ecp5")}
 
 
+# images simulated per design (None: the whole split); the second design of an MNIST model on 16, a
+# short simulation (under sim.runner.SHORT_SIMULATION cycles at 5,000 cycles an image), built at -O0
 @pytest.mark.parametrize("model,targets,images", [
-    ("digits-mlp", (None, 300), None),
-    ("tfc", (900, 3000), 300),
-    ("cnv-mnist", (2000, 5000), 300),
-    ("jet-mnist", (2000,), 300),
+    ("digits-mlp", (None, 300), (None, None)),
+    ("tfc", (900, 3000), (300, 16)),
+    ("cnv-mnist", (2000, 5000), (300, 16)),
+    ("jet-mnist", (2000,), (300,)),
 ])
 def test_zoo_model_at_two_foldings(model, targets, images, trained, tmp_path, capsys):
     base = trained(model)
-    for i, target in enumerate(targets):
+    for i, (target, count) in enumerate(zip(targets, images, strict=True)):
         run = tmp_path / f"{model}-{target}"
         shutil.copytree(base, run)
         style, family = OTHER_POPCOUNT[model] if i else ("compressor", "xc7")
@@ -56,7 +55,6 @@ def test_zoo_model_at_two_foldings(model, targets, images, trained, tmp_path, ca
         assert comp["cycles_per_image"] <= (target or comp["cycles_per_image"])
         man = json.loads((run / "rtl" / "manifest.json").read_text())
         assert man["popcount"] == {"style": style, "family": family}
-        count = images and (images if not i else SECOND_DESIGN_IMAGES)
         r = sim_ok(capsys, run, *(["--images", count] if count else []))
         assert r["images"] == (count or 359)
         # the other zoo designs are linted in tests/sim/test_lint.py; a fully parallel design (weights in

@@ -63,18 +63,13 @@ def test_export_lowers_to_the_ir_a_dynamo_export_gives_up_to_layer_names(tmp_pat
     """bitfold exports with the TorchScript exporter (ten times faster); a user's model exported by
     torch.export (Brevitas' default) must lower to the same integer IR: only Gemm/Reshape become
     MatMul/Flatten in the names."""
-    import contextlib
-    import io
-
-    from brevitas.export import export_qonnx
-
+    import foreign
     from bitfold.flow import lower_to_ir
 
     torch.manual_seed(0)
     model = _random_bn(build("digits-mlp", in_shape=(1, 8, 8)), 3).eval()
     ours = lower_to_ir(export_qonnx_model(model, (1, 8, 8), tmp_path / "ts.onnx")).to_json()
-    with contextlib.redirect_stdout(io.StringIO()):
-        export_qonnx(model, input_t=torch.zeros(1, 1, 8, 8), export_path=str(tmp_path / "dynamo.onnx"), dynamo=True)
+    foreign.export(model, tmp_path / "dynamo.onnx")  # as a user exports: Brevitas' default
     theirs = lower_to_ir(tmp_path / "dynamo.onnx").to_json()
     assert "Gemm_0" in theirs and "MatMul_0" in ours
     assert ours == theirs.replace("Gemm_", "MatMul_").replace("Reshape_", "Flatten_")
