@@ -100,7 +100,7 @@ def bench_compile(run=None) -> dict:
             path = Path(tmp) / model
             train_run(model, path, epochs=1, progress=False)
             t0 = time.perf_counter()
-            comp = compile_run(path, target_cycles=target)
+            comp = compile_run(path, target_cycles=target, cache=False)
             compile_s = time.perf_counter() - t0
             r = sim_run(path, progress=False)
             measured, analytic = r["cycles_per_image"], r["cycles_per_image_analytic"]
@@ -133,7 +133,7 @@ def _finn_cnv(tmp, images=64) -> dict:
     export_finn_cnv(tmp / "finn-cnv.onnx")
     import_run(tmp / "finn-cnv.onnx", tmp / "finn-cnv")
     t1 = time.perf_counter()
-    comp = compile_run(tmp / "finn-cnv")
+    comp = compile_run(tmp / "finn-cnv", cache=False)
     t2 = time.perf_counter()
     r = sim_run(tmp / "finn-cnv", random=images, progress=False)
     total = time.perf_counter() - t0

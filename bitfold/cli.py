@@ -110,7 +110,7 @@ def cmd_compile(args):
     from .compile import compile_run
 
     r = compile_run(args.run, fold=args.fold, target_cycles=args.target_cycles, mst=args.mst, popcount=args.popcount,
-                    family=args.family, top=args.top, interface=args.interface)
+                    family=args.family, top=args.top, interface=args.interface, cache=not args.no_cache)
 
     def human(r):
         print(f"{'up to date' if r['up_to_date'] else 'compiled'} {r['run']} -> {r['rtl']} "
@@ -427,6 +427,9 @@ def build_parser():
     s.add_argument("--interface", default="axis", choices=("axis", "stream"),
                    help="top-level ports: AXI4-Stream with ap_clk/ap_rst_n, byte-padded TDATA and tlast "
                         "(default), or the bare stream core (clk, rst, i__*, o__*)")
+    s.add_argument("--no-cache", action="store_true",
+                   help="elaborate the Verilog even when the Verilog cache (<user cache>/verilog) holds this "
+                        "design from an earlier compile")
 
     s = verb("sim", cmd_sim, "stream the test split through the Verilated RTL and compare bit for bit")
     s.add_argument("run")

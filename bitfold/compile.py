@@ -83,8 +83,9 @@ def top_choice(top=TOP, interface="axis"):
 
 
 def compile_run(path, fold="auto", target_cycles=None, mst=None, popcount="compressor", family="xc7", top=TOP,
-                interface="axis") -> dict:
-    """Compile a run (see the module docstring); returns the summary the CLI prints."""
+                interface="axis", cache=True) -> dict:
+    """Compile a run (see the module docstring); returns the summary the CLI prints. ``cache=False``
+    elaborates the Verilog even when the Verilog cache (:mod:`hw.verilog_cache`) holds the design."""
     top, interface = top_choice(top, interface)
     run = open_run(path)
     ir_bytes, graph = run.ir()
@@ -106,7 +107,7 @@ def compile_run(path, fold="auto", target_cycles=None, mst=None, popcount="compr
                              debug_dir=run.file("debug"))
     tmp = temp_dir(run.path, ".rtl.")
     try:
-        man = write_design(compiled.plan, tmp, top, interface, version=__version__)
+        man = write_design(compiled.plan, tmp, top, interface, version=__version__, cache=cache)
         atomic_write_text(tmp / "ir.hw.json", compiled.graph.to_json())
         atomic_write_json(tmp / "fold.json", compiled.folding)
         outputs = {name: file_digest(tmp / name) for name in (man["verilog"], "ir.hw.json", "fold.json",

@@ -12,20 +12,36 @@ from .ir.graph import WeightMode
 from .plan import JetPlan, MSTPlan, MVTUPlan, Plan, Popcount, QueueKind, plan_graph
 from .plan.interface import Interface, axis_plan
 from .verilog import waiver_file
+from .verilog_cache import key as cache_key
+from .verilog_cache import load as cache_load
+from .verilog_cache import store as cache_store
 
 __all__ = ["emit_verilog", "verilog_header", "manifest", "write_design", "plan_of", "port_names", "fusesoc_core",
            "top_latency"]
 
 
-def emit_verilog(plan: Plan, name: str, interface: Interface = Interface.STREAM) -> str:
-    """The Verilog of ``plan``'s top (module ``name``), under its comment header."""
+def emit_verilog(plan: Plan, name: str, interface: Interface = Interface.STREAM, cache: bool = True) -> str:
+    """The Verilog of ``plan``'s top (module ``name``), under its comment header; read from the
+    Verilog cache (:mod:`hw.verilog_cache`) when this design was emitted before, unless ``cache``
+    is false."""
+    return _emit(plan, name, interface, cache)[0]
+
+
+def _emit(plan: Plan, name: str, interface: Interface, cache: bool) -> tuple[str, bool]:
+    """``(Verilog, whether it came from the cache)``."""
+    k = cache_key(plan, name, Interface(interface)) if cache else None
+    text = cache_load(k)
+    if text is not None:
+        return text, True
     from amaranth.back import rtlil
 
     from .rtl.build import top
     from .verilog import rtlil_to_verilog
 
     text = rtlil_to_verilog(rtlil.convert(top(plan, interface), name=name, emit_src=False))
-    return verilog_header(plan, name, interface) + text
+    text = verilog_header(plan, name, interface) + text
+    cache_store(k, text)
+    return text, False
 
 
 def top_latency(plan: Plan, interface: Interface) -> int:
@@ -192,17 +208,19 @@ targets:
 
 
 def write_design(plan: Plan, rtl_dir, name: str = "bitfold_top", interface: Interface = Interface.STREAM,
-                 version: str = "0") -> dict:
+                 version: str = "0", cache: bool = True) -> dict:
     """Write ``<rtl_dir>/<name>.v``, its Verilator waivers ``<name>.vlt``, a FuseSoC core file
     ``<name>.core`` (core version ``version``), a file list ``files.f`` and ``manifest.json``;
-    returns the manifest."""
+    returns the manifest (``emit_s``: the time the Verilog took, ``emit_cached``: whether it was
+    read from the Verilog cache, see :func:`emit_verilog`)."""
     rtl_dir = Path(rtl_dir)
     t0 = time.perf_counter()
-    text = emit_verilog(plan, name, interface)
+    text, cached = _emit(plan, name, interface, cache)
     man = manifest(plan, name, interface)
     man["verilog"] = f"{name}.v"
     man["verilog_bytes"] = len(text)
     man["emit_s"] = round(time.perf_counter() - t0, 2)
+    man["emit_cached"] = cached
     man["fusesoc_core"] = f"{name}.core"
     man["file_list"] = "files.f"
     man["lint_waivers"] = f"{name}.vlt"

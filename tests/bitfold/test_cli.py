@@ -275,3 +275,21 @@ def test_a_bug_exits_3_with_its_traceback(digits_run, capsys, monkeypatch):
     assert err.endswith("bitfold summary: internal error: ValueError: boom (a bug in bitfold; please report it with "
                         "the traceback above)\n")
     assert last_json(out)["where"] == "summary"
+
+
+def test_a_design_compiled_again_elsewhere_is_read_from_the_verilog_cache(digits_run, tmp_path, capsys,
+                                                                           monkeypatch):
+    import shutil
+
+    monkeypatch.setenv("BITFOLD_CACHE", str(tmp_path / "cache"))
+    runs = {name: shutil.copytree(digits_run, tmp_path / name) for name in ("a", "b", "c")}
+    flags = {"a": [], "b": [], "c": ["--no-cache"]}
+    for name, run in runs.items():
+        code, _, err = run_cli(capsys, "compile", run, "--target-cycles", 300, *flags[name])
+        assert code == 0, err
+    cached = {name: json.loads((run / "rtl" / "manifest.json").read_text())["emit_cached"]
+              for name, run in runs.items()}
+    assert cached == {"a": False, "b": True, "c": False}
+    texts = {(run / "rtl" / "bitfold_top.v").read_bytes() for run in runs.values()}
+    assert len(texts) == 1
+    assert len(list((tmp_path / "cache" / "verilog").glob("*.v"))) == 1

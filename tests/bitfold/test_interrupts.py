@@ -33,14 +33,14 @@ VERBS = {
 
 
 def _commits(monkeypatch, stop=None, after=False):
-    """Record every commit's destination (cache entries aside: they are content-addressed, made
-    once); with ``stop`` = k raise KeyboardInterrupt at the k-th, before doing it or (``after``)
-    once it is done."""
+    """Record every commit's destination (cache entries aside, a run's or the user cache's: they
+    are content-addressed, made once); with ``stop`` = k raise KeyboardInterrupt at the k-th,
+    before doing it or (``after``) once it is done."""
     seen = []
     real = hwio.commit
 
     def commit(src, dst, exchange=False):
-        if "cache" in Path(dst).parts:
+        if "cache" in Path(dst).parts or Path(dst).is_relative_to(hwio.user_cache()):
             return real(src, dst, exchange)
         seen.append(Path(dst))
         if len(seen) == stop and not after:
@@ -126,7 +126,8 @@ def test_sigint_to_compile(full_run, tmp_path):
         before = run_files(run)
         # SIGINT at its default in the child, even where the test runner was started with it ignored
         # (a background job of a non-interactive shell), which the child would inherit
-        proc = subprocess.Popen([sys.executable, "-m", "bitfold.cli", "compile", str(run), "--fold", "parallel"],
+        proc = subprocess.Popen([sys.executable, "-m", "bitfold.cli", "compile", str(run), "--fold", "parallel",
+                                 "--no-cache"],  # elaborating, not reading the Verilog cache
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         time.sleep(delay)
