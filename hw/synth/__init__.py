@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from ..families import FAMILIES, family
 from ..rtl.build import dataflow
+from ..verilog import fast_memory_init
 from .nextpnr import place_and_route
 from .yosys import synthesize, yosys_version
 
@@ -21,7 +22,8 @@ def layer_verilog(layer) -> tuple:
     """``(top name, Verilog)`` of one layer's stages (a :class:`~hw.plan.LayerPlan`) alone, for
     per-layer synthesis."""
     name = "layer_" + "".join(ch if ch.isalnum() else "_" for ch in layer.name).lower()
-    return name, _verilog.convert(dataflow(layer.stages), name=name, emit_src=False)
+    with fast_memory_init():
+        return name, _verilog.convert(dataflow(layer.stages), name=name, emit_src=False)
 
 
 def synth_design(plan, verilog: str, top: str, family_name: str, cache_dir, per_layer: bool = True,

@@ -293,3 +293,7 @@ def test_a_design_compiled_again_elsewhere_is_read_from_the_verilog_cache(digits
     texts = {(run / "rtl" / "bitfold_top.v").read_bytes() for run in runs.values()}
     assert len(texts) == 1
     assert len(list((tmp_path / "cache" / "verilog").glob("*.v"))) == 1
+    # --no-cache elaborates even for an up-to-date rtl/
+    code, out, err = run_cli(capsys, "compile", runs["b"], "--target-cycles", 300, "--no-cache", "--json")
+    assert code == 0 and not last_json(out)["up_to_date"], err
+    assert not json.loads((runs["b"] / "rtl" / "manifest.json").read_text())["emit_cached"]

@@ -23,10 +23,10 @@ ALLOWED = {
     "hw.compile": LEAVES | {"hw.ir", "hw.passes", "hw.plan", "hw.estimate"},
     "hw.analysis": LEAVES | {"hw.ir", "hw.plan"},
     "hw.verilog": LEAVES | {"amaranth"},
-    "hw.verilog_cache": LEAVES,
+    "hw.verilog_cache": LEAVES | {"hw", "amaranth"},  # hw: the source as the process imported it
     "hw.emit": LEAVES | {"hw.ir", "hw.plan", "hw.rtl", "hw.verilog", "hw.verilog_cache", "amaranth"},
     "hw.synth": LEAVES | {"hw.families", "hw.ir", "hw.mst", "hw.plan", "hw.rtl", "hw.estimate", "hw.compile",
-                          "hw.synthetic", "amaranth"},
+                          "hw.synthetic", "hw.verilog", "amaranth"},
 }
 FOREIGN_OK = {"numpy", "scipy", "onnx", "qonnx", "tqdm"}  # besides the standard library
 

@@ -13,7 +13,7 @@ from amaranth.back import rtlil
 from hw.plan import plan_graph
 from hw.plan.interface import Interface
 from hw.rtl.build import top
-from hw.verilog import WAIVERS, _tidy, normalize_widths, waiver_file
+from hw.verilog import WAIVERS, _tidy, fast_memory_init, normalize_widths, waiver_file
 from nets import folded_net
 
 NETS = [
@@ -88,3 +88,37 @@ def test_waiver_file_names_each_rule_with_its_reason():
     assert text.startswith("`verilator_config\n")
     for rule, why in WAIVERS.items():
         assert f"// {rule}: {why}\nlint_off -rule {rule} -file \"*net.v\"\n" in text
+
+
+@pytest.mark.parametrize("shape,init", [
+    (7, [5, 0, 127, 3]),  # fewer words than the depth: the rest are zero
+    (-5, [-16, 15, -1, 0, 7, -8]),  # signed words: their two's complement digits
+    (130, [(k * 0x9E3779B97F4A7C15 << 66 | k) % 2**130 for k in range(8)]),  # words wider than a machine word
+])
+def test_fast_memory_init_writes_amaranths_own_rtlil(shape, init):
+    from amaranth import Module, Signal, signed
+    from amaranth.lib.memory import Memory
+
+    def design():
+        m = Module()
+        width = shape if shape > 0 else -shape
+        m.submodules.mem = mem = Memory(shape=shape if shape > 0 else signed(width), depth=8, init=init)
+        addr, data = Signal(3), Signal(width)
+        port = mem.read_port()
+        m.d.comb += [port.addr.eq(addr), data.eq(port.data)]
+        return m, [addr, data]
+
+    m, ports = design()
+    plain = rtlil.convert(m, ports=ports, emit_src=False)
+    m, ports = design()
+    with fast_memory_init():
+        fast = rtlil.convert(m, ports=ports, emit_src=False)
+    assert fast == plain and "$meminit_v2" in fast
+
+
+def test_fast_memory_init_of_a_built_network_with_memory_weights():
+    plan = plan_graph(folded_net(34, target=400, in_bits=1, convs=(), dense=(64, 10)))
+    plain = rtlil.convert(top(plan, Interface.AXIS), name="net", emit_src=False)
+    with fast_memory_init():
+        fast = rtlil.convert(top(plan, Interface.AXIS), name="net", emit_src=False)
+    assert fast == plain and "$meminit_v2" in fast

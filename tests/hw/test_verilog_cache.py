@@ -67,3 +67,21 @@ def test_the_least_recently_used_entries_go_first(cache):
             os.utime(p, (1000 + n, 1000 + n))
     verilog_cache._trim(limit=2 * 166)  # two entries: 100 characters + the 65-character digest line
     assert sorted(p.name for p in cache.glob("*.v")) == ["k0.v", "k3.v"]
+
+
+def test_a_process_whose_hw_source_changed_since_it_started_does_not_use_the_cache(cache, monkeypatch):
+    import hw
+
+    plan = plan_graph(folded_net(9, target=32, in_bits=1, convs=(), dense=(10,)))
+    assert verilog_cache.key(plan, "dut", Interface.STREAM) is not None
+    edited = dict(hw.IMPORTED_SOURCE)
+    rel = "emit.py"
+    edited[rel] = (edited[rel][0] - 1, edited[rel][1])  # the file on disk is newer than what runs
+    monkeypatch.setattr(hw, "IMPORTED_SOURCE", edited)
+    verilog_cache._code.cache_clear()
+    try:
+        assert verilog_cache.key(plan, "dut", Interface.STREAM) is None
+        write_design(plan, cache.parent / "rtl", "dut")
+        assert not cache.exists() or not list(cache.glob("*.v"))
+    finally:
+        verilog_cache._code.cache_clear()
