@@ -110,21 +110,3 @@ def pytest_collection_modifyitems(config, items):
         return 2
 
     items.sort(key=weight)
-    _name_xdist_groups(config, items)
-
-
-def _name_xdist_groups(config, items):
-    """``--dist loadgroup`` on pytest 9.2: pytest-xdist (3.8) marks a test's group by appending
-    ``@<group>`` to its node id through ``item._nodeid``, which pytest 9.2 no longer reads (the id
-    is ``item._id``), so every test of a group ran on its own and each worker built the group's
-    fixture (``full_run``: 90 s). Where the node id comes from ``_id``, the suffix is put there, as
-    xdist does; elsewhere xdist's own hook does it (tests/test_xdist_groups.py checks both)."""
-    if not config.getoption("loadgroup", False) or not items or not hasattr(items[0], "_id"):
-        return
-    from _pytest.nodeid import NodeId
-
-    for item in items:
-        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
-                        for m in item.iter_markers("xdist_group")})
-        if names and not item.nodeid.endswith("@" + "_".join(names)):
-            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
