@@ -94,19 +94,3 @@ def full_run(trained, tmp_path_factory):
     synth_run(path, "xc7", per_layer=False, progress=False)
     report_run(path, "xc7", synth=False, progress=False)
     return path
-
-
-
-def pytest_collection_modifyitems(config, items):
-    """The long tests first (``slow``, then those that build with Verilator or run Yosys), the quick
-    ones last, each in collection order: the workers of ``make test`` take tests in this order as
-    they free up, so the quick ones fill in at the end and both finish at about the same time
-    (alphabetical order put the notebooks and the zoo lint among the last, a minute apart)."""
-    def weight(item):
-        if item.get_closest_marker("slow"):
-            return 0
-        if item.get_closest_marker("verilator") or item.get_closest_marker("synth"):
-            return 1
-        return 2
-
-    items.sort(key=weight)
