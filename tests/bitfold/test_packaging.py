@@ -31,21 +31,52 @@ def _tree(folder: Path) -> dict:
             if "__pycache__" not in p.parts}
 
 
-def _link_torch(venv: Path, folder: Path):
-    """Make this environment's torch (pinned exactly, 700 MB unpacked) visible to ``venv`` through a
-    ``.pth`` file instead of unpacking it again: a minute of the test that is not the wheel's. pip
-    still resolves the wheel's requirements against it (torch's own dependencies are installed into
-    ``venv``), and never removes it: it lies outside that environment."""
-    import torch
+def _requirement_closure(wheel: Path) -> list:
+    """The distributions of this environment that ``wheel`` needs: its ``Requires-Dist`` (extras
+    left out) and theirs, markers evaluated, each with the extras asked of it."""
+    import zipfile
+    from email.parser import Parser
+    from importlib.metadata import distribution
 
-    site = Path(torch.__file__).parents[1]
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    with zipfile.ZipFile(wheel) as z:
+        (meta,) = [n for n in z.namelist() if n.endswith(".dist-info/METADATA")]
+        todo = [(Requirement(r), "") for r in Parser().parsestr(z.read(meta).decode()).get_all("Requires-Dist")]
+    extras, dists = {}, {}
+    while todo:
+        req, extra = todo.pop()
+        if req.marker and not req.marker.evaluate({"extra": extra}):
+            continue
+        name = canonicalize_name(req.name)
+        asked = set(req.extras) - extras.get(name, set())
+        if name in extras and not asked:
+            continue
+        extras.setdefault(name, set()).update(asked)
+        dists[name] = dist = distribution(req.name)
+        assert dist.version in req.specifier, f"{name} {dist.version} does not meet {req}"
+        todo += [(Requirement(r), e) for r in dist.requires or [] for e in ("", *sorted(asked))]
+    return list(dists.values())
+
+
+def _link_requirements(wheel: Path, venv: Path, folder: Path) -> int:
+    """Make this environment's copies of the wheel's requirements (its declared dependencies and
+    theirs, torch's 700 MB among them) visible to ``venv`` through a ``.pth`` file instead of
+    unpacking them again: two minutes of the test that are not the wheel's. Only what the wheel
+    declares is linked, so an import it does not declare still fails; pip still resolves the wheel's
+    requirements against the links, and never removes them: they lie outside that environment.
+    Returns how many distributions were linked."""
     folder.mkdir()
-    names = ["torch", "torchgen", "functorch", *(p.name for p in site.glob("torch-*.dist-info"))]
-    for name in names:
-        if (site / name).exists():
-            (folder / name).symlink_to(site / name)
+    dists = _requirement_closure(wheel)
+    for dist in dists:
+        site = Path(dist.locate_file(""))
+        for top in {Path(str(f)).parts[0] for f in dist.files or []} - {"..", "__pycache__"}:
+            if (site / top).exists() and not (folder / top).exists():
+                (folder / top).symlink_to(site / top)
     (target,) = (venv / "lib").glob("python*/site-packages")
-    (target / "bitfold-test-torch.pth").write_text(f"{folder}\n")
+    (target / "bitfold-test-requirements.pth").write_text(f"{folder}\n")
+    return len(dists)
 
 
 @pytest.mark.slow
@@ -64,13 +95,17 @@ def test_wheel_in_a_fresh_venv(tmp_path):
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", venv])
     py = venv / "bin" / "python"
-    _link_torch(venv, tmp_path / "torch")  # the CPU build first, as `make install` installs it
+    assert _link_requirements(wheel, venv, tmp_path / "requirements") > 20  # torch's CPU build among them
+    (site,) = (venv / "lib").glob("python*/site-packages")
+    before = {p.name.split("-")[0] for p in site.glob("*.dist-info")}  # pip's own (and setuptools)
     # --no-compile: byte-compiling every dependency (yosys, nextpnr, onnx, scipy...) doubles the install
     # and is not the wheel's business; what bitfold imports is compiled as it is imported
     _run([py, "-m", "pip", "install", "-q", "--no-compile", wheel])
-    site = Path(_run([py, "-c", "import hw, os; print(os.path.dirname(os.path.dirname(hw.__file__)))"],
-                     cwd=tmp_path).stdout.strip())
-    assert site.is_relative_to(venv) and not (site / "torch").exists()  # the linked torch satisfied the pin
+    assert site == Path(_run([py, "-c", "import hw, os; print(os.path.dirname(os.path.dirname(hw.__file__)))"],
+                             cwd=tmp_path).stdout.strip())
+    # the links satisfied every requirement: pip installed the wheel alone (and may have upgraded
+    # what the fresh environment came with)
+    assert {p.name.split("-")[0] for p in site.glob("*.dist-info")} - before == {"bitfold"}
     for rel in PACKAGE_DATA:
         assert (site / rel).is_file(), rel
     installed = {pkg: _tree(site / pkg) for pkg in ("bnn", "hw", "sim", "bitfold")}
