@@ -75,22 +75,30 @@ def trained(zoo_root):
 
 
 @pytest.fixture(scope="session")
-def full_run(trained, tmp_path_factory):
+def full_run(trained, zoo_root):
     """A digits-mlp run (one epoch) with every result: check, compile, sim, synth (xc7, whole design
-    only), report. Tests copy it (:func:`copy_run`); its Verilator build and synthesis cache are
-    shared with the copies (see ``clirun.copy_run``)."""
+    only), report. Made once for the session beside the zoo runs (the xdist workers take turns: the
+    later ones find it made) and never changed: tests copy it (:func:`copy_run`); its Verilator
+    build and synthesis cache are shared with the copies (see ``clirun.copy_run``)."""
     import shutil
 
     from bitfold.check import check_run
     from bitfold.compile import compile_run
     from bitfold.resources import report_run, synth_run
     from bitfold.simulate import sim_run
+    from hw.io import file_lock
 
-    path = tmp_path_factory.mktemp("full") / "dm"
-    shutil.copytree(trained("digits-mlp"), path)
-    check_run(path, images=20, progress=False)
-    compile_run(path, target_cycles=300)
-    sim_run(path, images=4, progress=False)
-    synth_run(path, "xc7", per_layer=False, progress=False)
-    report_run(path, "xc7", synth=False, progress=False)
+    folder = zoo_root.parent / "full-run"
+    path, done = folder / "dm", folder / "complete"
+    with file_lock(zoo_root.parent / ".full-run.lock"):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            shutil.copytree(trained("digits-mlp"), path)
+            check_run(path, images=20, progress=False)
+            compile_run(path, target_cycles=300)
+            sim_run(path, images=4, progress=False)
+            synth_run(path, "xc7", per_layer=False, progress=False)
+            report_run(path, "xc7", synth=False, progress=False)
+            done.touch()
     return path
