@@ -65,12 +65,12 @@ sim: install
 synth: install
 	$(BITFOLD) synth $(RUN) --family $(FAMILY)
 
-# loadgroup: tests that share one expensive fixture (xdist_group) run on one worker
+# the expensive shared fixtures (trained zoo runs, full_run) are made once for both workers
 test: install
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q --durations=15
+	$(PY) -m pytest -n $(JOBS) --dist load -q --durations=15
 
 test-fast: install
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q -m "not slow and not verilator and not synth"
+	$(PY) -m pytest -n $(JOBS) --dist load -q -m "not slow and not verilator and not synth"
 
 bench: install
 	$(BITFOLD) bench reference --json

@@ -23,7 +23,7 @@ import pytest
 
 from clirun import cli, copy_run, last_json, run_files
 
-pytestmark = [pytest.mark.verilator, pytest.mark.synth, pytest.mark.slow, pytest.mark.xdist_group("full_run")]
+pytestmark = [pytest.mark.verilator, pytest.mark.synth, pytest.mark.slow]
 
 # verb -> arguments; compile runs last in a case (it rewrites the design the others read)
 VERBS = {

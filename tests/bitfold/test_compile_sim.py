@@ -252,7 +252,6 @@ def test_models_written_outside_bitfold(name, dataset, target, foreign_file, tmp
 
 
 @pytest.mark.synth
-@pytest.mark.xdist_group("full_run")
 def test_two_sims_of_one_run_at_once(full_run, tmp_path):
     """Each invocation works in a folder of its own; both finish and sim.json is one of their results."""
     import subprocess

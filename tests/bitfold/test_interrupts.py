@@ -20,7 +20,7 @@ import pytest
 from clirun import cli, copy_run, run_files
 from hw import io as hwio
 
-pytestmark = [pytest.mark.verilator, pytest.mark.synth, pytest.mark.slow, pytest.mark.xdist_group("full_run")]
+pytestmark = [pytest.mark.verilator, pytest.mark.synth, pytest.mark.slow]
 
 VERBS = {
     "check": ["{run}", "--images", "8"],

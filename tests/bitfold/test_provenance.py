@@ -30,7 +30,6 @@ def test_stamp_and_digest(tmp_path):
 @pytest.mark.verilator
 @pytest.mark.synth
 @pytest.mark.slow
-@pytest.mark.xdist_group("full_run")
 def test_recompile_invalidates_and_summary_says_so(full_run, tmp_path, capsys):
     run = copy_run(full_run, tmp_path / "dm")
     assert all(s.fresh for rel, s in status(run).items() if (run / rel).exists())
@@ -57,7 +56,6 @@ def test_recompile_invalidates_and_summary_says_so(full_run, tmp_path, capsys):
 @pytest.mark.verilator
 @pytest.mark.synth
 @pytest.mark.slow
-@pytest.mark.xdist_group("full_run")
 def test_stale_results_are_listed_not_shown(full_run, tmp_path, capsys):
     run = copy_run(full_run, tmp_path / "dm")
     # the RTL changes under the results (as a compile interrupted before its clean-up would leave it)
@@ -87,7 +85,6 @@ def test_stale_results_are_listed_not_shown(full_run, tmp_path, capsys):
 @pytest.mark.verilator
 @pytest.mark.synth
 @pytest.mark.slow
-@pytest.mark.xdist_group("full_run")
 def test_tampered_folded_ir_is_named_not_blamed_on_the_verilog(full_run, tmp_path, capsys):
     run = copy_run(full_run, tmp_path / "dm")
     hw_ir = run / "rtl" / "ir.hw.json"
@@ -105,7 +102,6 @@ def test_tampered_folded_ir_is_named_not_blamed_on_the_verilog(full_run, tmp_pat
 @pytest.mark.verilator
 @pytest.mark.synth
 @pytest.mark.slow
-@pytest.mark.xdist_group("full_run")
 def test_damaged_results_are_errors_naming_them(full_run, tmp_path, capsys):
     run = copy_run(full_run, tmp_path / "dm")
     man = run / "rtl" / "manifest.json"
@@ -133,7 +129,6 @@ def test_damaged_results_are_errors_naming_them(full_run, tmp_path, capsys):
 @pytest.mark.verilator
 @pytest.mark.synth
 @pytest.mark.slow
-@pytest.mark.xdist_group("full_run")
 def test_report_uses_current_results_only(full_run, tmp_path, capsys):
     run = copy_run(full_run, tmp_path / "dm")
     rep = json.loads((run / "report" / "report.json").read_text())
