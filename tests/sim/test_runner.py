@@ -75,15 +75,27 @@ def test_runtime_objects_built_once_reused_and_rebuilt_when_broken(tmp_path, mon
     assert out == rtlcheck.pack(np.array(beats).reshape(4, 3), 8)
 
 
-def test_short_simulations_build_at_O0_and_any_O2_build_serves(tmp_path, monkeypatch):
+def test_optimization_follows_the_simulation_length_and_finished_O2_or_O1_builds_serve(tmp_path, monkeypatch):
     monkeypatch.setenv("BITFOLD_CACHE", str(tmp_path / "user"))
     small, large = 1000, runner.LARGE_VERILOG + 1
-    assert runner.cxx_opt(small) == runner.cxx_opt(small, runner.SHORT_SIMULATION) == "-O2"
+    assert runner.cxx_opt(small) == runner.cxx_opt(small, runner.MEDIUM_SIMULATION) == "-O2"
+    assert runner.cxx_opt(small, runner.MEDIUM_SIMULATION - 1) == "-O1"
+    assert runner.cxx_opt(small, runner.SHORT_SIMULATION) == "-O1"
     assert runner.cxx_opt(small, runner.SHORT_SIMULATION - 1) == "-O0"
     assert runner.cxx_opt(large) == runner.cxx_opt(large, 10**9) == "-O0"  # fully parallel: few cycles an image
     v = _design(0, tmp_path)
+
+    def level(build):
+        log = (build / "build.log").read_text()
+        (opt,) = [o for o in ("-O0", "-O1", "-O2") if f" {o} " in log]
+        return opt
+
     short = runner.build(v, "top", tmp_path / "cache", cycles=10)
-    assert "-O0" in (short / "build.log").read_text() and "-O2" not in (short / "build.log").read_text()
-    long = runner.build(v, "top", tmp_path / "cache", cycles=10**6)
-    assert long != short and "-O2" in (long / "build.log").read_text()
-    assert runner.build(v, "top", tmp_path / "cache", cycles=10) == long  # faster to simulate: reused
+    assert level(short) == "-O0"
+    medium = runner.build(v, "top", tmp_path / "cache", cycles=10**6)
+    assert medium != short and level(medium) == "-O1"
+    assert runner.build(v, "top", tmp_path / "cache", cycles=10) == medium  # faster to simulate: reused
+    assert runner.build(v, "top", tmp_path / "cache", cycles=10**8) == medium  # a rebuild costs more
+    w = _design(1, tmp_path)
+    long = runner.build(w, "top", tmp_path / "cache")
+    assert level(long) == "-O2" and runner.build(w, "top", tmp_path / "cache", cycles=10**6) == long
