@@ -17,7 +17,9 @@ def _run_bench(verilog_text, name, bench, workdir, **stimulus):
     ``stimulus``; returns what the bench wrote."""
     src = workdir / f"{name}.v"
     atomic_write_text(src, verilog_text)
-    build_dir = runner.build(src, name, workdir / "cache")
+    # the bench's Python drives every clock edge, at far more than the model's evaluation costs:
+    # built for a simulation of its beats (a cycle each at least), not for speed
+    build_dir = runner.build(src, name, workdir / "cache", cycles=len(stimulus["beats"]) + stimulus["n_out"])
     stim, out = workdir / "stim.npz", workdir / "out.npz"
     np.savez(stim, **stimulus)
     out.unlink(missing_ok=True)
