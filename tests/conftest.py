@@ -76,7 +76,7 @@ def trained(zoo_root):
 
 @pytest.fixture(scope="session")
 def full_run(trained, zoo_root):
-    """A digits-mlp run (one epoch) with every result: check, compile, sim, synth (xc7, whole design
+    """A digits-mlp run (one epoch) with every result: check, compile, sim, synth (ecp5, whole design
     only), report. Made once for the session beside the zoo runs (the xdist workers take turns: the
     later ones find it made) and never changed: tests copy it (:func:`copy_run`); its Verilator
     build and synthesis cache are shared with the copies (see ``clirun.copy_run``)."""
@@ -98,7 +98,7 @@ def full_run(trained, zoo_root):
             check_run(path, images=20, progress=False)
             compile_run(path, target_cycles=300)
             sim_run(path, images=4, progress=False)
-            synth_run(path, "xc7", per_layer=False, progress=False)
-            report_run(path, "xc7", synth=False, progress=False)
+            synth_run(path, "ecp5", per_layer=False, progress=False)
+            report_run(path, "ecp5", synth=False, progress=False)
             done.touch()
     return path

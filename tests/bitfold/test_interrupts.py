@@ -26,8 +26,8 @@ VERBS = {
     "check": ["{run}", "--images", "8"],
     "compile": ["{run}", "--target-cycles", "600"],  # another folding than the run's: a real recompile
     "sim": ["{run}", "--images", "3"],
-    "synth": ["{run}", "--family", "xc7", "--total-only"],
-    "report": ["{run}", "--family", "xc7", "--no-synth"],
+    "synth": ["{run}", "--family", "ecp5", "--total-only"],
+    "report": ["{run}", "--family", "ecp5", "--no-synth"],
     "import": ["{run}/model.qonnx.onnx", "--out", "{run}", "--dataset", "digits", "--force"],
 }
 
