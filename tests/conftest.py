@@ -76,8 +76,8 @@ def trained(zoo_root):
 
 @pytest.fixture(scope="session")
 def full_run(trained, zoo_root):
-    """A digits-mlp run (one epoch) with every result: check, compile, sim, synth (ecp5, whole design
-    only), report. Made once for the session beside the zoo runs (the xdist workers take turns: the
+    """A digits-mlp run (one epoch) with every result: check, compile, sim, synth (:data:`FULL_RUN_FAMILY`,
+    whole design only), report. Made once for the session beside the zoo runs (the xdist workers take turns: the
     later ones find it made) and never changed: tests copy it (:func:`copy_run`); its Verilator
     build and synthesis cache are shared with the copies (see ``clirun.copy_run``)."""
     import shutil
@@ -86,6 +86,7 @@ def full_run(trained, zoo_root):
     from bitfold.compile import compile_run
     from bitfold.resources import report_run, synth_run
     from bitfold.simulate import sim_run
+    from clirun import FULL_RUN_FAMILY
     from hw.io import file_lock
 
     folder = zoo_root.parent / "full-run"
@@ -98,7 +99,7 @@ def full_run(trained, zoo_root):
             check_run(path, images=20, progress=False)
             compile_run(path, target_cycles=300)
             sim_run(path, images=4, progress=False)
-            synth_run(path, "ecp5", per_layer=False, progress=False)
-            report_run(path, "ecp5", synth=False, progress=False)
+            synth_run(path, FULL_RUN_FAMILY, per_layer=False, progress=False)
+            report_run(path, FULL_RUN_FAMILY, synth=False, progress=False)
             done.touch()
     return path

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from clirun import cli, copy_run, last_json, run_files
+from clirun import FULL_RUN_FAMILY, cli, copy_run, last_json, run_files
 
 pytestmark = [pytest.mark.verilator, pytest.mark.synth, pytest.mark.slow]
 
@@ -32,8 +32,8 @@ VERBS = {
     "estimate": ["{run}", "--family", "xc7"],
     "sim": ["{run}", "--images", "2"],
     "lint": ["{run}"],
-    "synth": ["{run}", "--family", "ecp5", "--total-only"],
-    "report": ["{run}", "--family", "ecp5", "--no-synth"],
+    "synth": ["{run}", "--family", FULL_RUN_FAMILY, "--total-only"],
+    "report": ["{run}", "--family", FULL_RUN_FAMILY, "--no-synth"],
     "bench": ["reference", "--run", "{run}"],
     "import": ["{run}/model.qonnx.onnx", "--out", "{new}", "--dataset", "digits"],
     "compile": ["{run}", "--target-cycles", "300"],
@@ -42,7 +42,7 @@ VERBS = {
 OWNS = {
     "check": ("check.json",),
     "sim": ("sim/sim.json", "sim/waves.fst"),
-    "synth": ("synth/ecp5.json",),
+    "synth": (f"synth/{FULL_RUN_FAMILY}.json",),
     "report": ("report/",),
     "compile": ("rtl/", "sim/sim.json", "sim/waves.fst", "synth/", "report/"),
 }
@@ -50,7 +50,8 @@ RESULT_KEYS = {"check.json": "images_checked", "rtl/manifest.json": "cycles_per_
                "sim/sim.json": "images_simulated"}
 
 JSON_FILES = ["config.json", "metrics.json", "ir.json", "check.json", "rtl/manifest.json", "rtl/fold.json",
-              "rtl/ir.hw.json", "sim/sim.json", "synth/ecp5.json", "report/report.json"]
+              "rtl/ir.hw.json", "sim/sim.json", f"synth/{FULL_RUN_FAMILY}.json",
+              "report/report.json"]
 OTHER_FILES = ["model.pt", "model.qonnx.onnx", "rtl/bitfold_top.v", "report/report.md", "report/report_luts.png"]
 
 
@@ -251,7 +252,7 @@ def test_damaged_file(name, how, full_run, reads, tmp_path, capsys):
             for result, key in RESULT_KEYS.items():
                 if _affected(full_run, result, name):
                     assert key not in last, f"{where}: shows {result}, computed from the damaged {name}"
-            if _affected(full_run, "synth/ecp5.json", name):
-                assert "ecp5" not in last.get("resources", {}), f"{where}: shows a synthesis of damaged input"
+            if _affected(full_run, f"synth/{FULL_RUN_FAMILY}.json", name):
+                assert FULL_RUN_FAMILY not in last.get("resources", {}), f"{where}: shows a synthesis of damaged input"
     # metrics.json is read only by `bench mst` (on runs it trains itself); every other file by summary
     assert ("summary" in ran) == (name != "metrics.json"), ran

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from clirun import cli, copy_run, run_files
+from clirun import FULL_RUN_FAMILY, cli, copy_run, run_files
 from hw import io as hwio
 
 pytestmark = [pytest.mark.verilator, pytest.mark.synth, pytest.mark.slow]
@@ -26,8 +26,8 @@ VERBS = {
     "check": ["{run}", "--images", "8"],
     "compile": ["{run}", "--target-cycles", "600"],  # another folding than the run's: a real recompile
     "sim": ["{run}", "--images", "3"],
-    "synth": ["{run}", "--family", "ecp5", "--total-only"],
-    "report": ["{run}", "--family", "ecp5", "--no-synth"],
+    "synth": ["{run}", "--family", FULL_RUN_FAMILY, "--total-only"],
+    "report": ["{run}", "--family", FULL_RUN_FAMILY, "--no-synth"],
     "import": ["{run}/model.qonnx.onnx", "--out", "{run}", "--dataset", "digits", "--force"],
 }
 

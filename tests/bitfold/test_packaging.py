@@ -60,9 +60,9 @@ def _requirement_closure(wheel: Path) -> list:
     return list(dists.values())
 
 
-def _link_requirements(wheel: Path, venv: Path, folder: Path) -> int:
+def _link_requirements(wheel: Path, site: Path, folder: Path) -> int:
     """Make this environment's copies of the wheel's requirements (its declared dependencies and
-    theirs, torch's 700 MB among them) visible to ``venv`` through a ``.pth`` file instead of
+    theirs, torch's 700 MB among them) visible to a venv (its site-packages ``site``) through a ``.pth`` file instead of
     unpacking them again: two minutes of the test that are not the wheel's. Only what the wheel
     declares is linked, so an import it does not declare still fails; pip still resolves the wheel's
     requirements against the links, and never removes them: they lie outside that environment.
@@ -70,12 +70,11 @@ def _link_requirements(wheel: Path, venv: Path, folder: Path) -> int:
     folder.mkdir()
     dists = _requirement_closure(wheel)
     for dist in dists:
-        site = Path(dist.locate_file(""))
+        home = Path(dist.locate_file(""))
         for top in {Path(str(f)).parts[0] for f in dist.files or []} - {"..", "__pycache__"}:
-            if (site / top).exists() and not (folder / top).exists():
-                (folder / top).symlink_to(site / top)
-    (target,) = (venv / "lib").glob("python*/site-packages")
-    (target / "bitfold-test-requirements.pth").write_text(f"{folder}\n")
+            if (home / top).exists() and not (folder / top).exists():
+                (folder / top).symlink_to(home / top)
+    (site / "bitfold-test-requirements.pth").write_text(f"{folder}\n")
     return len(dists)
 
 
@@ -95,8 +94,8 @@ def test_wheel_in_a_fresh_venv(tmp_path):
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", venv])
     py = venv / "bin" / "python"
-    assert _link_requirements(wheel, venv, tmp_path / "requirements") > 20  # torch's CPU build among them
     (site,) = (venv / "lib").glob("python*/site-packages")
+    assert _link_requirements(wheel, site, tmp_path / "requirements") > 20  # torch's CPU build among them
     before = {p.name.split("-")[0] for p in site.glob("*.dist-info")}  # pip's own (and setuptools)
     # --no-compile: byte-compiling every dependency (yosys, nextpnr, onnx, scipy...) doubles the install
     # and is not the wheel's business; what bitfold imports is compiled as it is imported

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from bitfold.provenance import bytes_digest, read_result, result_status, stamp, status
-from clirun import cli, copy_run, last_json
+from clirun import FULL_RUN_FAMILY, cli, copy_run, last_json
 from hw.errors import BitfoldError
 
 
@@ -35,7 +35,7 @@ def test_recompile_invalidates_and_summary_says_so(full_run, tmp_path, capsys):
     assert all(s.fresh for rel, s in status(run).items() if (run / rel).exists())
     code, out, _ = cli(capsys, "summary", run, "--json")
     s = last_json(out)
-    assert code == 0 and s["stale"] == [] and s["mismatches_rtl"] == 0 and "ecp5" in s["resources"]
+    assert code == 0 and s["stale"] == [] and s["mismatches_rtl"] == 0 and FULL_RUN_FAMILY in s["resources"]
 
     # the same options again: nothing to do, nothing removed
     code, out, _ = cli(capsys, "compile", run, "--target-cycles", 300, "--json")
@@ -46,7 +46,7 @@ def test_recompile_invalidates_and_summary_says_so(full_run, tmp_path, capsys):
     code, out, _ = cli(capsys, "compile", run, "--target-cycles", 700, "--json")
     r = last_json(out)
     assert code == 0 and not r["up_to_date"]
-    assert sorted(r["invalidated"]) == ["report/", "sim/sim.json", "synth/ecp5.json"]
+    assert sorted(r["invalidated"]) == ["report/", "sim/sim.json", f"synth/{FULL_RUN_FAMILY}.json"]
     code, out, err = cli(capsys, "summary", run)
     assert code == 0
     assert "BIT-EXACT: torch = QONNX = reference (the RTL is not simulated: run `bitfold sim" in out
@@ -72,8 +72,8 @@ def test_stale_results_are_listed_not_shown(full_run, tmp_path, capsys):
         f"rtl/manifest.json: its output bitfold_top.v was changed after it was written; run `bitfold compile {run}`",
         f"sim/sim.json: computed from a rtl/bitfold_top.v that has changed since; run `bitfold sim {run}`",
         f"report/report.json: computed from a rtl/bitfold_top.v that has changed since; run `bitfold report {run}`",
-        f"synth/ecp5.json: computed from a rtl/bitfold_top.v that has changed since; run `bitfold synth {run} "
-        "--family ecp5`",
+        f"synth/{FULL_RUN_FAMILY}.json: computed from a rtl/bitfold_top.v that has changed since; run "
+        f"`bitfold synth {run} --family {FULL_RUN_FAMILY}`",
     ]
     # and the verbs that need the design refuse it, naming the file
     code, out, err = cli(capsys, "sim", run, "--images", 2, "--json")
@@ -133,7 +133,8 @@ def test_report_uses_current_results_only(full_run, tmp_path, capsys):
     run = copy_run(full_run, tmp_path / "dm")
     rep = json.loads((run / "report" / "report.json").read_text())
     assert rep["rtl_simulated"] and rep["cycles_measured"] and rep["synth_total"]["lut"] > 0
-    assert set(rep["provenance"]["inputs"]) >= {"check.json", "sim/sim.json", "synth/ecp5.json", "rtl/manifest.json"}
+    assert set(rep["provenance"]["inputs"]) >= {"check.json", "sim/sim.json", f"synth/{FULL_RUN_FAMILY}.json",
+                                                 "rtl/manifest.json"}
     (run / "check.json").write_text((run / "check.json").read_text())  # same bytes: still current
     ir = run / "ir.json"
     ir.write_text(ir.read_text() + "\n")  # the IR changes (whitespace is enough): everything from it is stale

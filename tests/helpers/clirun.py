@@ -4,7 +4,10 @@ import json
 import shutil
 from pathlib import Path
 
-__all__ = ["cli", "last_json", "copy_run", "run_files"]
+__all__ = ["cli", "last_json", "copy_run", "run_files", "FULL_RUN_FAMILY"]
+
+# the family the full_run fixture (tests/conftest.py) is synthesized and reported for
+FULL_RUN_FAMILY = "ecp5"
 
 
 def cli(capsys, *argv):
