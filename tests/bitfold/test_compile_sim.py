@@ -40,7 +40,8 @@ OTHER_POPCOUNT = {"digits-mlp": ("compressor", "ice40"), "tfc": ("tree", "xc7"),
 # digits-mlp's first design is its widest with weights in memory (every input of a neuron in one
 # cycle, 8 neurons at a time); the fully parallel design (weights in logic, one image a cycle) is
 # simulated and linted on the imported pynq-fc below (digits-mlp's is 6 MB of Verilog: 2.5 minutes
-# of emitting and building for the same units)
+# of emitting and building for the same units). No design here is above sim.runner.LARGE_VERILOG:
+# that bound's -O0 build is chosen by cxx_opt (tests/sim/test_runner.py), the build is the same.
 @pytest.mark.parametrize("model,targets,images", [
     ("digits-mlp", (16, 300), (None, None)),
     ("tfc", (900, 3000), (300, 16)),

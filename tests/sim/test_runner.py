@@ -77,6 +77,15 @@ def test_runtime_objects_rebuilt_when_broken_kept_and_reused(tmp_path, monkeypat
     beats = np.random.default_rng(1).integers(0, 2**8, 12).tolist()
     out = rtlcheck.run(_WideGather(), beats, 4, backend="verilator", tmp_path=tmp_path / "sim", seed=3)
     assert out == rtlcheck.pack(np.array(beats).reshape(4, 3), 8)
+    # that third -O0 build (the second build folder at -O0) compiled cocotb's main and its one-file
+    # model with the precompiled header (sim/pch.py), and GCC used it
+    assert len(list((tmp_path / "user" / runner.PCH_FOLDER).glob("*/*/bitfold_pch.h.gch"))) == 1
+    (log,) = (tmp_path / "sim").rglob("build.log")
+    assert "Winvalid-pch" not in log.read_text()
+    # the headers inside the precompiled one are not in the dependency list GCC writes (parsed, as
+    # in the first builds, verilatedos.h is)
+    assert "verilatedos.h" not in (log.parent / "verilator.d").read_text()
+    assert "verilatedos.h" in next((tmp_path / "cache").glob("build-*/verilator.d")).read_text()
 
 
 def test_optimization_follows_the_simulation_length_and_finished_O2_or_O1_builds_serve(tmp_path):
