@@ -266,7 +266,12 @@ class _Heap:
 
     def count(self, c, kinds=(WIRE, INV, LANE)):
         col = self.free.get(c)
-        return sum(len(col[k]) for k in kinds) if col else 0
+        if not col:
+            return 0
+        n = 0
+        for k in kinds:  # the planner's innermost call: a loop, not sum() over a generator
+            n += len(col[k])
+        return n
 
     def take(self, c, k, prefer=(INV, WIRE)):
         """``k`` bits of column ``c``, kinds in the order of ``prefer``: the first bits of a
@@ -293,6 +298,13 @@ class _Heap:
 
     def columns(self):
         return sorted(c for c in self.free if self.count(c))
+
+
+# per width ``pos`` of a carry-chain GPC's group count: every choice of raw operands a_0..a_{pos-1}
+# as ``(mask, use_a, how many, the q >= 1 that need a wire of column c + q)``, in mask order
+_MASKS = {pos: tuple((mask, use_a, sum(use_a), tuple(q for q in range(1, pos) if use_a[q]))
+                     for mask in range(1 << pos) for use_a in [tuple(bool(mask >> q & 1) for q in range(pos))])
+          for pos in range(1, 4)}
 
 
 def _limit(c: int) -> int:
@@ -367,26 +379,26 @@ class _Planner:
         # alumacc orders an addition's operands by width (then chunk count, then a hash): the raw
         # row is the chain's DI operand only if it is strictly narrower than B.
         group_max = L - 1
+        has_wire = [heap.count(c + q, (WIRE,)) >= 1 for q in range(_bits(group_max) + 1)] if t.merge else ()
         for g in range(2, min(group_max, h) + 1) if t.merge else ():
             pos = _bits(g)
             spare = wires - max(0, g - inv)  # wires left after the group took the inverted bits
-            ext_ok = heap.count(c + pos, (WIRE,)) >= 1
+            ext_ok = has_wire[pos]
             for use_cin in (True, False):
                 if use_cin and spare < 1:
                     continue
-                for mask in range(1 << pos):
-                    use_a = [bool(mask >> q & 1) for q in range(pos)]
+                for mask, use_a, n_a, needs in _MASKS[pos]:  # a_q taken from column c + q where set
                     if use_a[0] and spare < 1 + use_cin:
                         continue
-                    if any(use_a[q] and heap.count(c + q, (WIRE,)) < 1 for q in range(1, pos)):
+                    if not all(has_wire[q] for q in needs):
                         continue
                     use_e = use_a[-1]
                     if use_e and not ext_ok:
                         continue
-                    top = g + sum(2**q for q in range(pos) if use_a[q]) + use_cin + (2**pos if use_e else 0)
-                    removed = g + sum(use_a) + use_cin + use_e - _bits(top)
+                    top = g + mask + use_cin + (2**pos if use_e else 0)
+                    removed = g + n_a + use_cin + use_e - _bits(top)
                     if removed > 0:
-                        out.append((removed, float(pos), lambda g=g, use_a=tuple(use_a), use_cin=use_cin, use_e=use_e:
+                        out.append((removed, float(pos), lambda g=g, use_a=use_a, use_cin=use_cin, use_e=use_e:
                                     self._gpc_chain(heap, c, g, use_a, use_cin, use_e)))
         # a row of full adders on the carry chain: two bits per column from c on, plus a carry-in
         k = 0
